@@ -1,0 +1,53 @@
+//! The one error type of the `packagers` crate.
+//!
+//! Format modules know nothing of locales, so their errors name the archive member or the
+//! byte offset involved; the engine wraps them with the file and the locale.
+
+use std::io;
+
+/// Everything that can go wrong while reading or writing a package format.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An I/O error from the underlying reader or writer.
+    #[error("i/o error: {0}")]
+    Io(#[from] io::Error),
+
+    /// The bzip2 encoder produced a stream we could not cut into pieces.
+    #[error(
+        "the bzip2 encoder produced a stream that cannot be spliced ({reason}); \
+         this is a bug in l10n-repack, please report it"
+    )]
+    Bzip2Stream {
+        /// What was unexpected about the stream.
+        reason: String,
+    },
+
+    /// A zip/jar archive could not be read.
+    #[error(
+        "cannot read the jar: {reason}; check that the file is a complete, uncorrupted zip archive"
+    )]
+    Jar {
+        /// What was wrong with the archive.
+        reason: String,
+    },
+
+    /// A zip/jar archive entry could not be read.
+    #[error("cannot read jar entry '{name}': {reason}")]
+    JarEntry {
+        /// The entry's name inside the archive.
+        name: String,
+        /// What was wrong with it.
+        reason: String,
+    },
+
+    /// A tar archive could not be read or written.
+    #[error("tar: {reason}")]
+    Tar {
+        /// What was wrong.
+        reason: String,
+    },
+}
+
+/// The result type of the `packagers` crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

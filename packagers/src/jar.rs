@@ -1,0 +1,437 @@
+//! Mozilla jars (`omni.ja`, `browser/omni.ja`): zip archives read entry by entry with their
+//! raw compressed bytes, and written back from those raw bytes without recompression.
+//!
+//! # Reading
+//! [`read_entries`] lists a jar's entries in central-directory order with, for each, the
+//! byte range of its compressed data inside the jar, its method, CRC-32 and sizes. It reads
+//! both layouts mozpack's `JarWriter` produces: the plain one (local entries, then the central
+//! directory, then the end record) and the optimized "preload" one (a u32 preload size, the
+//! central directory at offset 4, an end record, the local entries, and a second end record
+//! at the very end). The zip parsing itself is the `zip` crate's.
+//!
+//! # Writing
+//! We write the plain layout, field for field as mozpack's `JarWriter` does (APPNOTE.TXT
+//! 4.3): for each entry a local file header (signature `PK\x03\x04`, version needed 10 for
+//! stored / 20 for deflated, flags 0 / 2, method, DOS time 00:00 and date 2010-01-01, CRC-32,
+//! compressed and uncompressed sizes, name length, no extra field) followed by the data; then
+//! one central-directory record per entry (signature `PK\x01\x02`, creator version
+//! `20 | 3 << 8`, the same fields, external attributes `mode << 16`, the local header's
+//! offset); then the end of central directory record (`PK\x05\x06`, entry counts, directory
+//! size and offset, no comment). All integers are little-endian.
+//!
+//! A local record does not depend on where it sits in the file, and a central record only on
+//! its entry's offset. The engine relies on that: the local and central records of the
+//! entries that no locale changes are written once and shared by every locale's jar.
+
+use std::io::{Cursor, Read};
+use std::ops::Range;
+
+use crate::{Error, Result};
+
+/// How an entry's data is stored. Firefox reads only these two (nsZipArchive).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Method {
+    /// Method 0: the data as is.
+    Stored,
+    /// Method 8: raw deflate.
+    Deflated,
+}
+
+impl Method {
+    fn code(self) -> u16 {
+        match self {
+            Method::Stored => 0,
+            Method::Deflated => 8,
+        }
+    }
+}
+
+/// One entry of a jar as read: where its compressed bytes are and how to interpret them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EntryInfo {
+    /// The entry name (`/`-separated, UTF-8).
+    pub name: String,
+    /// The compression method.
+    pub method: Method,
+    /// CRC-32 of the uncompressed data.
+    pub crc32: u32,
+    /// Uncompressed size.
+    pub size: u32,
+    /// Byte range of the compressed data inside the jar.
+    pub data: Range<usize>,
+    /// Unix mode bits (`0o100644` when the archive does not record them).
+    pub mode: u32,
+}
+
+/// Lists the entries of the jar held in `jar`, in central-directory order.
+///
+/// Directory entries are skipped (mozpack writes none). Errors name the entry when one is
+/// at fault: an unsupported compression method, a size over 4 GiB, a name that is not UTF-8,
+/// or data that runs past the end of the file.
+pub fn read_entries(jar: &[u8]) -> Result<Vec<EntryInfo>> {
+    let mut archive = zip::ZipArchive::new(Cursor::new(jar)).map_err(|e| Error::Jar {
+        reason: e.to_string(),
+    })?;
+    let mut entries = Vec::with_capacity(archive.len());
+    for index in 0..archive.len() {
+        let file = archive.by_index_raw(index).map_err(|e| Error::Jar {
+            reason: format!("entry #{index}: {e}"),
+        })?;
+        let name = file
+            .name()
+            .map_err(|e| Error::Jar {
+                reason: format!("entry #{index} has a name that is not valid UTF-8: {e}"),
+            })?
+            .into_owned();
+        if file.is_dir() {
+            continue;
+        }
+        let bad = |reason: String| Error::JarEntry {
+            name: name.clone(),
+            reason,
+        };
+        let method = match file.compression() {
+            zip::CompressionMethod::Stored => Method::Stored,
+            zip::CompressionMethod::Deflated => Method::Deflated,
+            other => {
+                return Err(bad(format!(
+                    "compression method {other:?} is not one Firefox reads (stored or deflated)"
+                )));
+            }
+        };
+        let size = u32::try_from(file.size()).map_err(|_| bad("larger than 4 GiB".into()))?;
+        let start = file
+            .data_start()
+            .ok_or_else(|| bad("the data offset is unknown".into()))?;
+        let end = start
+            .checked_add(file.compressed_size())
+            .filter(|&end| end <= jar.len() as u64)
+            .ok_or_else(|| bad("its data runs past the end of the jar".into()))?;
+        if method == Method::Stored && file.compressed_size() != file.size() {
+            return Err(bad(
+                "a stored entry whose compressed and uncompressed sizes differ".into(),
+            ));
+        }
+        entries.push(EntryInfo {
+            method,
+            crc32: file.crc32(),
+            size,
+            // Both bounds are at most `jar.len()`, checked above.
+            data: start as usize..end as usize,
+            mode: file.unix_mode().unwrap_or(0o100644),
+            name,
+        });
+    }
+    Ok(entries)
+}
+
+/// Decompresses one entry's data and checks its CRC-32.
+pub fn decompress(info: &EntryInfo, raw: &[u8]) -> Result<Vec<u8>> {
+    let bad = |reason: String| Error::JarEntry {
+        name: info.name.clone(),
+        reason,
+    };
+    let data = match info.method {
+        Method::Stored => raw.to_vec(),
+        Method::Deflated => {
+            let mut out = Vec::with_capacity(info.size as usize);
+            flate2::read::DeflateDecoder::new(raw)
+                .read_to_end(&mut out)
+                .map_err(|e| bad(format!("bad deflate data: {e}")))?;
+            out
+        }
+    };
+    if data.len() != info.size as usize {
+        return Err(bad(format!(
+            "expected {} bytes after decompression, got {}",
+            info.size,
+            data.len()
+        )));
+    }
+    if crc32fast::hash(&data) != info.crc32 {
+        return Err(bad("CRC-32 mismatch: the jar is corrupt".into()));
+    }
+    Ok(data)
+}
+
+/// An entry ready to be written: its compressed bytes and the fields that describe them.
+#[derive(Clone, Copy, Debug)]
+pub struct RawEntry<'a> {
+    /// The entry name.
+    pub name: &'a str,
+    /// How `data` is compressed.
+    pub method: Method,
+    /// CRC-32 of the uncompressed data.
+    pub crc32: u32,
+    /// Uncompressed size.
+    pub size: u32,
+    /// The compressed bytes.
+    pub data: &'a [u8],
+    /// Unix mode bits for the external attributes.
+    pub mode: u32,
+}
+
+impl<'a> RawEntry<'a> {
+    /// Compresses `content` with `method` and describes the result. A deflated entry is
+    /// stored instead when deflating does not make it smaller, as mozpack does; `buf`
+    /// receives the bytes the returned entry points at.
+    pub fn compress(
+        name: &'a str,
+        content: &'a [u8],
+        method: Method,
+        mode: u32,
+        buf: &'a mut Vec<u8>,
+    ) -> Result<RawEntry<'a>> {
+        let size = u32::try_from(content.len()).map_err(|_| Error::JarEntry {
+            name: name.to_owned(),
+            reason: "larger than 4 GiB".into(),
+        })?;
+        let crc32 = crc32fast::hash(content);
+        let mut entry = RawEntry {
+            name,
+            method: Method::Stored,
+            crc32,
+            size,
+            data: content,
+            mode,
+        };
+        if method == Method::Deflated {
+            buf.clear();
+            let mut encoder =
+                flate2::write::DeflateEncoder::new(&mut *buf, flate2::Compression::best());
+            std::io::Write::write_all(&mut encoder, content)?;
+            encoder.finish()?;
+            if buf.len() < content.len() {
+                entry.method = Method::Deflated;
+                entry.data = buf.as_slice();
+            }
+        }
+        Ok(entry)
+    }
+
+    fn sizes(&self) -> Result<u32> {
+        u32::try_from(self.data.len()).map_err(|_| Error::JarEntry {
+            name: self.name.to_owned(),
+            reason: "compressed data larger than 4 GiB".into(),
+        })
+    }
+
+    fn flags(&self) -> u16 {
+        let deflate = if self.method == Method::Deflated {
+            2
+        } else {
+            0
+        };
+        // Bit 11: the name is UTF-8. Only set when it matters, as mozpack writes ASCII names.
+        let utf8 = if self.name.is_ascii() { 0 } else { 0x800 };
+        deflate | utf8
+    }
+
+    fn version_needed(&self) -> u16 {
+        if self.method == Method::Deflated {
+            20
+        } else {
+            10
+        }
+    }
+}
+
+/// DOS date of 2010-01-01, the fixed time mozpack gives every entry (bug 592369).
+const DOS_DATE_2010: u16 = ((2010 - 1980) << 9) | (1 << 5) | 1;
+const DOS_TIME_MIDNIGHT: u16 = 0;
+const LOCAL_SIGNATURE: u32 = 0x0403_4b50;
+const CENTRAL_SIGNATURE: u32 = 0x0201_4b50;
+const END_SIGNATURE: u32 = 0x0605_4b50;
+
+/// Appends the local file header and data of `entry`.
+pub fn append_local(out: &mut Vec<u8>, entry: &RawEntry<'_>) -> Result<()> {
+    let compressed = entry.sizes()?;
+    let name_len = name_len(entry)?;
+    put32(out, LOCAL_SIGNATURE);
+    put16(out, entry.version_needed());
+    put16(out, entry.flags());
+    put16(out, entry.method.code());
+    put16(out, DOS_TIME_MIDNIGHT);
+    put16(out, DOS_DATE_2010);
+    put32(out, entry.crc32);
+    put32(out, compressed);
+    put32(out, entry.size);
+    put16(out, name_len);
+    put16(out, 0);
+    out.extend_from_slice(entry.name.as_bytes());
+    out.extend_from_slice(entry.data);
+    Ok(())
+}
+
+/// Appends the central-directory record of `entry`, whose local header is at `offset`.
+pub fn append_central(out: &mut Vec<u8>, entry: &RawEntry<'_>, offset: u64) -> Result<()> {
+    let compressed = entry.sizes()?;
+    let name_len = name_len(entry)?;
+    let offset = u32::try_from(offset).map_err(|_| Error::JarEntry {
+        name: entry.name.to_owned(),
+        reason: "the jar would be larger than 4 GiB".into(),
+    })?;
+    put32(out, CENTRAL_SIGNATURE);
+    put16(out, 20 | (3 << 8));
+    put16(out, entry.version_needed());
+    put16(out, entry.flags());
+    put16(out, entry.method.code());
+    put16(out, DOS_TIME_MIDNIGHT);
+    put16(out, DOS_DATE_2010);
+    put32(out, entry.crc32);
+    put32(out, compressed);
+    put32(out, entry.size);
+    put16(out, name_len);
+    put16(out, 0); // extra field length
+    put16(out, 0); // comment length
+    put16(out, 0); // disk number start
+    put16(out, 0); // internal attributes
+    put32(out, entry.mode << 16);
+    put32(out, offset);
+    out.extend_from_slice(entry.name.as_bytes());
+    Ok(())
+}
+
+/// Appends the end of central directory record.
+pub fn append_end(out: &mut Vec<u8>, entries: usize, directory: Range<u64>) -> Result<()> {
+    let too_big = |what: &str| Error::Jar {
+        reason: format!("the jar would have {what}, more than a zip without zip64 holds"),
+    };
+    let count = u16::try_from(entries).map_err(|_| too_big("more than 65535 entries"))?;
+    let size = u32::try_from(directory.end - directory.start)
+        .map_err(|_| too_big("a central directory over 4 GiB"))?;
+    let start = u32::try_from(directory.start).map_err(|_| too_big("more than 4 GiB of data"))?;
+    put32(out, END_SIGNATURE);
+    put16(out, 0);
+    put16(out, 0);
+    put16(out, count);
+    put16(out, count);
+    put32(out, size);
+    put32(out, start);
+    put16(out, 0);
+    Ok(())
+}
+
+/// Writes a whole jar in the plain layout from `entries`, in order.
+pub fn write_jar(entries: &[RawEntry<'_>]) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut offsets = Vec::with_capacity(entries.len());
+    for entry in entries {
+        offsets.push(out.len() as u64);
+        append_local(&mut out, entry)?;
+    }
+    let directory_start = out.len() as u64;
+    for (entry, offset) in entries.iter().zip(offsets) {
+        append_central(&mut out, entry, offset)?;
+    }
+    let directory = directory_start..out.len() as u64;
+    append_end(&mut out, entries.len(), directory)?;
+    Ok(out)
+}
+
+fn name_len(entry: &RawEntry<'_>) -> Result<u16> {
+    u16::try_from(entry.name.len()).map_err(|_| Error::JarEntry {
+        name: entry.name.to_owned(),
+        reason: "name longer than 65535 bytes".into(),
+    })
+}
+
+fn put16(out: &mut Vec<u8>, v: u16) {
+    out.extend_from_slice(&v.to_le_bytes());
+}
+
+fn put32(out: &mut Vec<u8>, v: u32) {
+    out.extend_from_slice(&v.to_le_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Vec<(String, Vec<u8>, Method)> {
+        vec![
+            (
+                "chrome.manifest".into(),
+                b"manifest chrome/chrome.manifest\n".to_vec(),
+                Method::Stored,
+            ),
+            (
+                "res/multilocale.txt".into(),
+                b"fr,en-US\n".to_vec(),
+                Method::Deflated,
+            ),
+            (
+                "localization/fr/a.ftl".into(),
+                "clé = valeur\n".repeat(50).into_bytes(),
+                Method::Deflated,
+            ),
+            ("empty".into(), Vec::new(), Method::Stored),
+            ("données/é.txt".into(), b"x".to_vec(), Method::Deflated),
+        ]
+    }
+
+    fn build(items: &[(String, Vec<u8>, Method)]) -> Vec<u8> {
+        let mut bufs: Vec<Vec<u8>> = vec![Vec::new(); items.len()];
+        let entries: Vec<RawEntry<'_>> = items
+            .iter()
+            .zip(bufs.iter_mut())
+            .map(|((name, content, method), buf)| {
+                RawEntry::compress(name, content, *method, 0o100644, buf).unwrap()
+            })
+            .collect();
+        write_jar(&entries).unwrap()
+    }
+
+    #[test]
+    fn round_trip_through_our_reader() {
+        let items = sample();
+        let jar = build(&items);
+        let entries = read_entries(&jar).unwrap();
+        assert_eq!(entries.len(), items.len());
+        for (info, (name, content, _)) in entries.iter().zip(&items) {
+            assert_eq!(&info.name, name);
+            assert_eq!(decompress(info, &jar[info.data.clone()]).unwrap(), *content);
+            assert_eq!(info.mode, 0o100644);
+        }
+        // Small or incompressible data falls back to stored, as mozpack does.
+        assert_eq!(entries[1].method, Method::Stored);
+        assert_eq!(entries[2].method, Method::Deflated);
+    }
+
+    #[test]
+    fn the_zip_crate_reads_and_checks_our_jar() {
+        let items = sample();
+        let jar = build(&items);
+        let mut archive = zip::ZipArchive::new(Cursor::new(&jar)).unwrap();
+        for (i, (name, content, _)) in items.iter().enumerate() {
+            let mut file = archive.by_index(i).unwrap();
+            assert_eq!(file.name().unwrap(), name.as_str());
+            let mut data = Vec::new();
+            file.read_to_end(&mut data).unwrap();
+            assert_eq!(&data, content);
+        }
+    }
+
+    #[test]
+    fn local_records_do_not_depend_on_position() {
+        let mut buf = Vec::new();
+        let entry = RawEntry::compress("a", b"hello", Method::Stored, 0o100644, &mut buf).unwrap();
+        let (mut one, mut two) = (Vec::new(), vec![1, 2, 3]);
+        append_local(&mut one, &entry).unwrap();
+        append_local(&mut two, &entry).unwrap();
+        assert_eq!(one, two[3..]);
+    }
+
+    #[test]
+    fn corrupt_jars_are_rejected_with_a_reason() {
+        let jar = build(&sample());
+        let truncated = &jar[..jar.len() / 2];
+        assert!(matches!(read_entries(truncated), Err(Error::Jar { .. })));
+        let mut flipped = jar.clone();
+        let info = &read_entries(&jar).unwrap()[0];
+        flipped[info.data.start] ^= 0xff;
+        let info = &read_entries(&flipped).unwrap()[0];
+        let err = decompress(info, &flipped[info.data.clone()]).unwrap_err();
+        assert!(err.to_string().contains("CRC-32 mismatch"), "{err}");
+    }
+}

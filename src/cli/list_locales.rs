@@ -1,0 +1,45 @@
+//! `l10n-repack list-locales`: the locales of a platform, one per line.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::Outcome;
+use crate::error::{Error, Result};
+use crate::locales::Locales;
+use crate::naming;
+
+/// Arguments of `list-locales`.
+#[derive(Debug, Args)]
+pub struct ListLocalesArgs {
+    /// Taskgraph platform name (linux, linux64, linux64-aarch64, macosx64, win32, win64,
+    /// win64-aarch64).
+    #[arg(long, default_value = "linux64")]
+    pub platform: String,
+
+    /// Locales file to read instead of the built-in locales.toml.
+    #[arg(long, value_name = "FILE")]
+    pub locales_file: Option<PathBuf>,
+}
+
+impl ListLocalesArgs {
+    /// Prints the platform's locales, sorted, one per line.
+    pub fn run(&self) -> Result<Outcome> {
+        let list = match &self.locales_file {
+            Some(path) => Locales::load(path)?,
+            None => Locales::built_in(),
+        };
+        let all_platforms = list.locales.values().flatten().any(|p| *p == self.platform);
+        if !all_platforms && naming::path_platform(&self.platform).is_none() {
+            return Err(Error::Usage(format!(
+                "--platform {}: no locale of {} ships on it; check the name",
+                self.platform,
+                list.source.display()
+            )));
+        }
+        for code in list.for_platform(&self.platform) {
+            println!("{code}");
+        }
+        Ok(Outcome::Complete)
+    }
+}

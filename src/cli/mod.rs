@@ -1,0 +1,64 @@
+//! The command line (clap derive): one file per subcommand.
+//!
+//! Each subcommand's arguments are a struct with a `run` method; `main` only parses and maps
+//! the outcome to an exit code.
+
+pub mod list_locales;
+pub mod repack;
+
+use clap::{Parser, Subcommand};
+
+use crate::error::Result;
+
+/// Repack one signed en-US Firefox build into localized builds for many locales at once.
+///
+/// The en-US package is read once; the bytes every locale shares are compressed once; each
+/// locale then costs only its own strings. Outputs appear under their final names only when
+/// complete. Exit codes: 0 every locale written, 1 some locales failed (the others were
+/// written), 2 usage or fatal error.
+#[derive(Debug, Parser)]
+#[command(name = "l10n-repack", version, propagate_version = true)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Repack an en-US build for one or more locales.
+    Repack(repack::RepackArgs),
+    /// List the locales of locales.toml that ship on a platform.
+    ListLocales(list_locales::ListLocalesArgs),
+}
+
+/// How a successful run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything asked for was done.
+    Complete,
+    /// Some locales failed; the others were written.
+    Partial,
+}
+
+impl Cli {
+    /// Runs the chosen subcommand.
+    pub fn run(&self) -> Result<Outcome> {
+        match &self.command {
+            Command::Repack(args) => args.run(),
+            Command::ListLocales(args) => args.run(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,103 @@
+//! `l10n-repack repack`: the main job.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::Outcome;
+use crate::batch;
+use crate::error::{Error, Result};
+use crate::plan::RepackPlan;
+use crate::report::{self, Progress, Status};
+use crate::stage::StagedBuild;
+
+/// Arguments of `repack`.
+#[derive(Debug, Args)]
+pub struct RepackArgs {
+    /// The signed en-US package: a Linux .tar.bz2 or .tar.xz.
+    #[arg(short, long, value_name = "FILE")]
+    pub input: PathBuf,
+
+    /// The langpacks: a directory of <locale>/ flat directories and/or
+    /// langpack-<locale>@*.xpi files, or a single XPI or flat directory.
+    #[arg(long, value_name = "PATH")]
+    pub l10n: PathBuf,
+
+    /// Where the localized packages, report.json and fallbacks.txt go (created if missing).
+    #[arg(short, long, value_name = "DIR")]
+    pub output_dir: PathBuf,
+
+    /// Locales to repack, comma-separated (default: every locale of the locales file that
+    /// ships on the platform and has a langpack under --l10n).
+    #[arg(long, value_delimiter = ',', value_name = "LOCALES")]
+    pub locales: Option<Vec<String>>,
+
+    /// Locales file to read instead of the built-in locales.toml.
+    #[arg(long, value_name = "FILE")]
+    pub locales_file: Option<PathBuf>,
+
+    /// Taskgraph platform name (default: from the input's file name, else linux64).
+    #[arg(long)]
+    pub platform: Option<String>,
+
+    /// Output formats, comma-separated: tar.bz2 (the package), dir (the unpacked tree, to
+    /// run right away).
+    #[arg(long, value_delimiter = ',', default_value = "tar.bz2")]
+    pub formats: Vec<String>,
+
+    /// Worker threads (default: the number of CPUs). Outputs are identical for any value.
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<usize>,
+
+    /// Stop starting new locales after the first one fails.
+    #[arg(long)]
+    pub fail_fast: bool,
+
+    /// Time of every archive member, in seconds since 1970 (default: the build's BuildID,
+    /// read as UTC; else 2010-01-01).
+    #[arg(long, env = "SOURCE_DATE_EPOCH", value_name = "SECONDS")]
+    pub source_date_epoch: Option<u64>,
+
+    /// Print only the summary.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+impl RepackArgs {
+    /// Stages the build, repacks every locale, writes the report.
+    pub fn run(&self) -> Result<Outcome> {
+        let mut plan = RepackPlan::resolve(self)?;
+        let progress = Progress::new(self.quiet);
+        if !plan.ignored.is_empty() {
+            progress.note(&format!(
+                "ignoring langpacks for locales that do not ship on {}: {}",
+                plan.platform,
+                plan.ignored.join(", ")
+            ));
+        }
+        progress.note(&format!("reading {}", plan.input.display()));
+        let staged = StagedBuild::open(&plan.input)?;
+        plan.apply_build(&staged);
+        progress.note(&format!(
+            "{} {} ({}), {} locales, {} threads",
+            staged.app.name,
+            plan.version,
+            plan.platform,
+            plan.locales.len(),
+            plan.jobs
+        ));
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(plan.jobs)
+            .build()
+            .map_err(|e| Error::Usage(format!("--jobs {}: {e}", plan.jobs)))?;
+        let mut outcomes = pool.install(|| batch::run(&plan, &staged, &progress))?;
+        let table = report::finish(&plan, &mut outcomes)?;
+        print!("{table}");
+        let all_ok = outcomes.iter().all(|o| o.status == Status::Ok);
+        Ok(if all_ok {
+            Outcome::Complete
+        } else {
+            Outcome::Partial
+        })
+    }
+}

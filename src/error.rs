@@ -1,0 +1,108 @@
+//! The engine's one error type.
+//!
+//! Every variant carries what a release engineer needs to act: the file, the locale, and
+//! what to do next. Messages are lowercase without a trailing period, so they read well
+//! after `error: ` and inside the summary table. [`Error::exit_code`] maps an error that
+//! ends the whole run to the process exit code (2); per-locale errors are collected and
+//! reported instead (exit 1).
+
+use std::io;
+use std::path::PathBuf;
+
+/// Everything that can stop a run or a locale.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The command line does not describe a job we can run.
+    #[error("{0}")]
+    Usage(String),
+
+    /// The en-US package cannot be read.
+    #[error("cannot read the en-US package {path}: {reason}")]
+    Input {
+        /// The package given with `--input`.
+        path: PathBuf,
+        /// What is wrong, and what to do.
+        reason: String,
+    },
+
+    /// A format-level problem inside the en-US package.
+    #[error("cannot read {what} in the en-US package {path}: {source}")]
+    InputFormat {
+        /// The package given with `--input`.
+        path: PathBuf,
+        /// Which member (for example `firefox/omni.ja`).
+        what: String,
+        /// The underlying format error.
+        source: packagers::Error,
+    },
+
+    /// The locales file cannot be read or is malformed.
+    #[error("cannot use the locales file {path}: {reason}")]
+    LocalesFile {
+        /// The file (or `<built-in locales.toml>`).
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+
+    /// A langpack cannot be read.
+    #[error("langpack {path}: {reason}")]
+    Langpack {
+        /// The XPI or directory.
+        path: PathBuf,
+        /// What is wrong, and what to do.
+        reason: String,
+    },
+
+    /// An I/O error on a named file.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file being read or written.
+        path: PathBuf,
+        /// The underlying error.
+        source: io::Error,
+    },
+
+    /// A format writer failed.
+    #[error("cannot write {what}: {source}")]
+    Write {
+        /// The output being written.
+        what: String,
+        /// The underlying format error.
+        source: packagers::Error,
+    },
+
+    /// One locale failed; the others go on.
+    #[error("locale {locale}: {source}")]
+    Locale {
+        /// The locale code.
+        locale: String,
+        /// Why it failed.
+        source: Box<Error>,
+    },
+}
+
+impl Error {
+    /// Wraps an I/O error with the path it concerns.
+    pub fn io(path: impl Into<PathBuf>, source: io::Error) -> Error {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// Attaches a locale to an error.
+    pub fn for_locale(self, locale: &str) -> Error {
+        match self {
+            Error::Locale { .. } => self,
+            other => Error::Locale {
+                locale: locale.to_owned(),
+                source: Box::new(other),
+            },
+        }
+    }
+}
+
+/// The engine's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,154 @@
+//! `locales.toml`: the locales Firefox ships and the platforms each ships on.
+//!
+//! ```toml
+//! [defaults]
+//! platforms = ["linux", "linux64", "macosx64", "win32", "win64"]
+//!
+//! [locales]
+//! fr = {}                                        # every default platform
+//! ja = { platforms = ["linux", "linux64", "win32", "win64"] }
+//! ja-JP-mac = { platforms = ["macosx64"] }
+//! ```
+//!
+//! A locale without `platforms` ships on every platform of `[defaults]`. The repository's
+//! `locales.toml` is compiled into the binary, so `--locales-file` is only needed for
+//! another list.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::langpack::is_locale_code;
+
+/// The repository's `locales.toml`.
+pub const BUILT_IN: &str = include_str!("../locales.toml");
+
+/// The name the built-in list goes by in messages.
+pub const BUILT_IN_NAME: &str = "<built-in locales.toml>";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    defaults: Defaults,
+    locales: BTreeMap<String, Entry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Defaults {
+    platforms: Vec<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Entry {
+    platforms: Option<Vec<String>>,
+}
+
+/// The shipped locales and their platforms.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Locales {
+    /// Where the list came from.
+    pub source: PathBuf,
+    /// Locale code → platforms, sorted by code.
+    pub locales: BTreeMap<String, Vec<String>>,
+}
+
+impl Locales {
+    /// The list compiled into the binary.
+    pub fn built_in() -> Locales {
+        Locales::parse(BUILT_IN, Path::new(BUILT_IN_NAME))
+            .expect("the built-in locales.toml parses")
+    }
+
+    /// Reads a `locales.toml`.
+    pub fn load(path: &Path) -> Result<Locales> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::LocalesFile {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?;
+        Locales::parse(&text, path)
+    }
+
+    /// Parses the text of a `locales.toml`.
+    pub fn parse(text: &str, source: &Path) -> Result<Locales> {
+        let bad = |reason: String| Error::LocalesFile {
+            path: source.to_owned(),
+            reason,
+        };
+        let file: File = toml::from_str(text).map_err(|e| bad(e.to_string()))?;
+        let mut locales = BTreeMap::new();
+        for (code, entry) in file.locales {
+            if !is_locale_code(&code) {
+                return Err(bad(format!("{code:?} is not a valid locale code")));
+            }
+            let platforms = entry
+                .platforms
+                .unwrap_or_else(|| file.defaults.platforms.clone());
+            locales.insert(code, platforms);
+        }
+        Ok(Locales {
+            source: source.to_owned(),
+            locales,
+        })
+    }
+
+    /// The locales that ship on `platform`, sorted.
+    pub fn for_platform(&self, platform: &str) -> Vec<&str> {
+        self.locales
+            .iter()
+            .filter(|(_, platforms)| platforms.iter().any(|p| p == platform))
+            .map(|(code, _)| code.as_str())
+            .collect()
+    }
+
+    /// Whether `locale` ships on `platform`.
+    pub fn ships(&self, locale: &str, platform: &str) -> bool {
+        self.locales
+            .get(locale)
+            .is_some_and(|platforms| platforms.iter().any(|p| p == platform))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_list_is_firefoxs() {
+        let locales = Locales::built_in();
+        let linux = locales.for_platform("linux64");
+        assert_eq!(linux.len(), 102, "the 102 langpack locales ship on linux64");
+        assert!(linux.contains(&"ja") && !linux.contains(&"ja-JP-mac"));
+        let mac = locales.for_platform("macosx64");
+        assert!(mac.contains(&"ja-JP-mac") && !mac.contains(&"ja"));
+        assert!(!locales.locales.contains_key("en-US"));
+        let mut sorted = linux.clone();
+        sorted.sort_unstable();
+        assert_eq!(linux, sorted);
+    }
+
+    #[test]
+    fn bad_files_name_the_problem() {
+        let cases = [
+            (
+                "[defaults]\nplatforms=[]\n[locales]\n\"../x\" = {}\n",
+                "not a valid locale code",
+            ),
+            ("[locales]\nfr = {}\n", "missing field `defaults`"),
+            (
+                "[defaults]\nplatforms=[]\n[locales]\nfr = { weight = 1 }\n",
+                "unknown field",
+            ),
+        ];
+        for (text, want) in cases {
+            let err = Locales::parse(text, Path::new("x.toml"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(want), "{err}");
+            assert!(err.contains("x.toml"), "{err}");
+        }
+    }
+}

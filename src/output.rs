@@ -1,0 +1,175 @@
+//! Atomic outputs: a file or directory appears under its final name only when complete.
+//!
+//! Each output is written to a hidden temporary name in the output directory itself (so the
+//! final rename never crosses a filesystem), synced to disk, then renamed. A temporary left
+//! by an error is removed when it is dropped; one left by a killed process keeps its
+//! `.tmp-` name and is never mistaken for an output.
+
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use tempfile::{NamedTempFile, TempDir};
+
+use crate::error::{Error, Result};
+
+/// A file being written under a temporary name.
+pub struct AtomicFile {
+    temp: NamedTempFile,
+    path: PathBuf,
+}
+
+impl AtomicFile {
+    /// Starts writing `dir/name`.
+    pub fn create(dir: &Path, name: &str) -> Result<AtomicFile> {
+        let path = dir.join(name);
+        let temp = tempfile::Builder::new()
+            .prefix(&format!(".{name}.tmp-"))
+            .tempfile_in(dir)
+            .map_err(|e| Error::io(&path, e))?;
+        Ok(AtomicFile { temp, path })
+    }
+
+    /// A buffered writer over the temporary file.
+    pub fn writer(&mut self) -> BufWriter<&mut File> {
+        BufWriter::with_capacity(1 << 20, self.temp.as_file_mut())
+    }
+
+    /// The final path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Syncs the file and renames it to its final name; returns its size.
+    pub fn commit(self) -> Result<u64> {
+        let path = self.path;
+        let file = self.temp.as_file();
+        // Temporary files are created 0600; outputs are world-readable like any package.
+        file.set_permissions(fs::Permissions::from_mode(0o644))
+            .map_err(|e| Error::io(&path, e))?;
+        file.sync_all().map_err(|e| Error::io(&path, e))?;
+        let size = file.metadata().map_err(|e| Error::io(&path, e))?.len();
+        self.temp
+            .persist(&path)
+            .map_err(|e| Error::io(&path, e.error))?;
+        sync_dir(&path);
+        Ok(size)
+    }
+}
+
+/// A directory tree being written under a temporary name.
+pub struct AtomicDir {
+    temp: TempDir,
+    path: PathBuf,
+}
+
+impl AtomicDir {
+    /// Starts writing the directory `dir/name`.
+    pub fn create(dir: &Path, name: &str) -> Result<AtomicDir> {
+        let path = dir.join(name);
+        let temp = tempfile::Builder::new()
+            .prefix(&format!(".{name}.tmp-"))
+            .tempdir_in(dir)
+            .map_err(|e| Error::io(&path, e))?;
+        Ok(AtomicDir { temp, path })
+    }
+
+    /// Where to write the tree's contents.
+    pub fn root(&self) -> &Path {
+        self.temp.path()
+    }
+
+    /// Renames the tree to its final name, replacing an older one; returns its total size.
+    pub fn commit(self) -> Result<u64> {
+        let path = self.path;
+        let size = tree_size(self.temp.path()).map_err(|e| Error::io(&path, e))?;
+        fs::set_permissions(self.temp.path(), fs::Permissions::from_mode(0o755))
+            .map_err(|e| Error::io(&path, e))?;
+        if path.exists() {
+            // Move the old tree aside first, so the final name never holds a mix.
+            let old = self.temp.path().with_extension("old");
+            fs::rename(&path, &old).map_err(|e| Error::io(&path, e))?;
+            fs::remove_dir_all(&old).map_err(|e| Error::io(&old, e))?;
+        }
+        let temp = self.temp.keep();
+        fs::rename(&temp, &path).map_err(|e| {
+            let _ = fs::remove_dir_all(&temp);
+            Error::io(&path, e)
+        })?;
+        sync_dir(&path);
+        Ok(size)
+    }
+}
+
+/// Writes a whole small file atomically.
+pub fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<u64> {
+    let mut file = AtomicFile::create(dir, name)?;
+    let path = file.path().to_owned();
+    let mut w = file.writer();
+    w.write_all(bytes).map_err(|e| Error::io(&path, e))?;
+    w.flush().map_err(|e| Error::io(&path, e))?;
+    drop(w);
+    file.commit()
+}
+
+fn tree_size(dir: &Path) -> io::Result<u64> {
+    let mut total = 0;
+    for entry in walkdir::WalkDir::new(dir) {
+        let entry = entry?;
+        if entry.file_type().is_file() {
+            total += entry.metadata()?.len();
+        }
+    }
+    Ok(total)
+}
+
+/// Makes a rename durable. Best effort: not every filesystem lets a directory be synced.
+fn sync_dir(path: &Path) {
+    if let Some(parent) = path.parent()
+        && let Ok(dir) = File::open(parent)
+    {
+        let _ = dir.sync_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nothing_appears_before_commit() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut file = AtomicFile::create(dir.path(), "out.tar.bz2").unwrap();
+        file.writer().write_all(b"data").unwrap();
+        assert!(!dir.path().join("out.tar.bz2").exists());
+        assert_eq!(file.commit().unwrap(), 4);
+        assert_eq!(fs::read(dir.path().join("out.tar.bz2")).unwrap(), b"data");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_dropped_file_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut file = AtomicFile::create(dir.path(), "x").unwrap();
+        file.writer().write_all(b"partial").unwrap();
+        drop(file);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn directories_replace_older_ones_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        for content in ["one", "two"] {
+            let tree = AtomicDir::create(dir.path(), "fr").unwrap();
+            fs::write(tree.root().join(content), content).unwrap();
+            tree.commit().unwrap();
+        }
+        let names: Vec<_> = fs::read_dir(dir.path().join("fr"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["two"]);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}

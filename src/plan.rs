@@ -1,0 +1,300 @@
+//! The repack plan: raw command-line values resolved into one job.
+//!
+//! Everything that can be checked before the (slow) staging of the en-US build is checked
+//! in [`RepackPlan::resolve`], so that a typo in a locale code or an unwritable output
+//! directory fails in milliseconds with exit code 2. What needs the build (its version, its
+//! time) is filled in by [`RepackPlan::apply_build`].
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::cli::repack::RepackArgs;
+use crate::error::{Error, Result};
+use crate::langpack::{self, LangpackSource};
+use crate::locales::Locales;
+use crate::naming;
+use crate::stage::{PackageKind, StagedBuild};
+
+/// The fixed time used when neither `SOURCE_DATE_EPOCH` nor the build's BuildID gives one:
+/// 2010-01-01 00:00:00 UTC, the date mozpack gives jar entries.
+pub const FALLBACK_EPOCH: u64 = 1_262_304_000;
+
+/// An output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Format {
+    /// `firefox-<version>.<locale>.<platform>.tar.bz2`.
+    #[serde(rename = "tar.bz2")]
+    TarBz2,
+    /// The unpacked tree, `firefox-<version>.<locale>.<platform>/firefox/...`.
+    #[serde(rename = "dir")]
+    Dir,
+}
+
+impl Format {
+    /// Every format, with its command-line name.
+    pub const ALL: &[(&str, Format)] = &[("tar.bz2", Format::TarBz2), ("dir", Format::Dir)];
+
+    /// Parses a command-line name.
+    pub fn parse(name: &str) -> Option<Format> {
+        Format::ALL
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|&(_, f)| f)
+    }
+
+    /// What follows the output stem.
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Format::TarBz2 => ".tar.bz2",
+            Format::Dir => "",
+        }
+    }
+}
+
+/// One resolved repack job.
+#[derive(Clone, Debug)]
+pub struct RepackPlan {
+    /// The en-US package.
+    pub input: PathBuf,
+    /// Where the langpacks are.
+    pub l10n: PathBuf,
+    /// Where outputs go.
+    pub output_dir: PathBuf,
+    /// The locales to repack, sorted, each with its langpack (`None`: not found, which
+    /// fails that locale).
+    pub locales: Vec<(String, Option<LangpackSource>)>,
+    /// Taskgraph platform name (`linux64`).
+    pub platform: String,
+    /// Path platform (`linux-x86_64`).
+    pub path_platform: &'static str,
+    /// Output formats, sorted, without duplicates.
+    pub formats: Vec<Format>,
+    /// Worker threads.
+    pub jobs: usize,
+    /// Stop starting locales after the first failure.
+    pub fail_fast: bool,
+    /// `SOURCE_DATE_EPOCH` as given, if any.
+    pub source_date_epoch: Option<u64>,
+    /// Display version; set by [`RepackPlan::apply_build`].
+    pub version: String,
+    /// Time of every archive member; set by [`RepackPlan::apply_build`].
+    pub mtime: u64,
+    /// Langpacks found under `--l10n` that the locales list does not ship here.
+    pub ignored: Vec<String>,
+}
+
+impl RepackPlan {
+    /// Resolves the command line. Fails (exit 2) on anything the user must fix first.
+    pub fn resolve(args: &RepackArgs) -> Result<RepackPlan> {
+        let usage = |m: String| Error::Usage(m);
+        if !args.input.is_file() {
+            return Err(usage(format!(
+                "--input {}: no such file; give the en-US package (.tar.bz2 or .tar.xz)",
+                args.input.display()
+            )));
+        }
+        if PackageKind::from_path(&args.input).is_none() {
+            return Err(usage(format!(
+                "--input {}: unknown package type; give a Linux .tar.bz2 or .tar.xz",
+                args.input.display()
+            )));
+        }
+        let file_name = file_name(&args.input);
+        let platform = match &args.platform {
+            Some(p) => p.clone(),
+            None => naming::platform_from_file_name(&file_name)
+                .unwrap_or("linux64")
+                .to_owned(),
+        };
+        let path_platform = naming::path_platform(&platform).ok_or_else(|| {
+            let known: Vec<&str> = naming::PLATFORMS.iter().map(|(p, _)| *p).collect();
+            usage(format!(
+                "--platform {platform}: not a platform this version repacks (known: {})",
+                known.join(", ")
+            ))
+        })?;
+        let mut formats = Vec::new();
+        for name in &args.formats {
+            let format = Format::parse(name).ok_or_else(|| {
+                let known: Vec<&str> = Format::ALL.iter().map(|(n, _)| *n).collect();
+                usage(format!(
+                    "--formats {name}: unknown format (this version writes: {})",
+                    known.join(", ")
+                ))
+            })?;
+            formats.push(format);
+        }
+        formats.sort();
+        formats.dedup();
+        if formats.is_empty() {
+            return Err(usage("--formats: give at least one format".into()));
+        }
+        let list = match &args.locales_file {
+            Some(path) => Locales::load(path)?,
+            None => Locales::built_in(),
+        };
+        let found = langpack::discover(&args.l10n)?;
+        let mut ignored = Vec::new();
+        let locales: Vec<(String, Option<LangpackSource>)> = match &args.locales {
+            Some(requested) => {
+                let mut chosen = Vec::new();
+                for code in requested {
+                    if !list.locales.contains_key(code) {
+                        return Err(usage(format!(
+                            "locale {code} is not in {}; check the spelling or add it there",
+                            list.source.display()
+                        )));
+                    }
+                    if !list.ships(code, &platform) {
+                        return Err(usage(format!(
+                            "locale {code} does not ship on {platform} according to {}",
+                            list.source.display()
+                        )));
+                    }
+                    chosen.push((code.clone(), found.get(code).cloned()));
+                }
+                chosen.sort_by(|a, b| a.0.cmp(&b.0));
+                chosen.dedup_by(|a, b| a.0 == b.0);
+                chosen
+            }
+            None => {
+                let shipped = list.for_platform(&platform);
+                ignored = found
+                    .keys()
+                    .filter(|code| !shipped.contains(&code.as_str()))
+                    .cloned()
+                    .collect();
+                shipped
+                    .into_iter()
+                    .filter_map(|code| found.get(code).map(|s| (code.to_owned(), Some(s.clone()))))
+                    .collect()
+            }
+        };
+        if locales.is_empty() {
+            return Err(usage(format!(
+                "no langpack under {} is for a locale {} ships on {platform}; \
+                 expected <locale>/ directories or langpack-<locale>@*.xpi files",
+                args.l10n.display(),
+                list.source.display()
+            )));
+        }
+        prepare_output_dir(&args.output_dir)?;
+        let jobs = args.jobs.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+        });
+        if jobs == 0 {
+            return Err(usage("--jobs: give at least 1".into()));
+        }
+        Ok(RepackPlan {
+            input: args.input.clone(),
+            l10n: args.l10n.clone(),
+            output_dir: args.output_dir.clone(),
+            locales,
+            platform,
+            path_platform,
+            formats,
+            jobs,
+            fail_fast: args.fail_fast,
+            source_date_epoch: args.source_date_epoch,
+            version: String::new(),
+            mtime: FALLBACK_EPOCH,
+            ignored,
+        })
+    }
+
+    /// Takes the version and the time from the staged build.
+    pub fn apply_build(&mut self, staged: &StagedBuild) {
+        self.version = naming::display_version(&staged.app.version, &file_name(&self.input));
+        self.mtime = self
+            .source_date_epoch
+            .or_else(|| staged.app.build_id.as_deref().and_then(build_id_epoch))
+            .unwrap_or(FALLBACK_EPOCH);
+    }
+
+    /// The output name of a locale, without extension.
+    pub fn output_stem(&self, locale: &str) -> String {
+        naming::nightly_stem(&self.version, locale, self.path_platform)
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// Creates the output directory if needed and proves it is writable, before any work.
+fn prepare_output_dir(dir: &Path) -> Result<()> {
+    let unusable = |e: std::io::Error| {
+        Error::Usage(format!(
+            "--output-dir {}: {e}; give a writable directory",
+            dir.display()
+        ))
+    };
+    std::fs::create_dir_all(dir).map_err(unusable)?;
+    tempfile::Builder::new()
+        .prefix(".l10n-repack-probe-")
+        .tempfile_in(dir)
+        .map_err(unusable)?;
+    Ok(())
+}
+
+/// A BuildID (`20261103151912`, UTC) as seconds since the epoch.
+pub fn build_id_epoch(build_id: &str) -> Option<u64> {
+    if build_id.len() < 14 || !build_id.bytes().take(14).all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let field = |r: std::ops::Range<usize>| build_id[r].parse::<u64>().ok();
+    let (year, month, day) = (field(0..4)?, field(4..6)?, field(6..8)?);
+    let (hour, minute, second) = (field(8..10)?, field(10..12)?, field(12..14)?);
+    if !(1970..=9999).contains(&year)
+        || !(1..=12).contains(&month)
+        || !(1..=31).contains(&day)
+        || hour > 23
+        || minute > 59
+        || second > 60
+    {
+        return None;
+    }
+    Some(days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(year: u64, month: u64, day: u64) -> u64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y / 400;
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_ids_become_utc_times() {
+        let cases = [
+            ("20261103151912", Some(1_793_719_152)),
+            ("20100101000000", Some(FALLBACK_EPOCH)),
+            ("19700101000000", Some(0)),
+            ("20250101000000", Some(1_735_689_600)),
+            ("2026110315191", None),
+            ("20261303151912", None),
+            ("abcd1103151912", None),
+        ];
+        for (id, want) in cases {
+            assert_eq!(build_id_epoch(id), want, "{id}");
+        }
+    }
+
+    #[test]
+    fn formats_parse() {
+        assert_eq!(Format::parse("tar.bz2"), Some(Format::TarBz2));
+        assert_eq!(Format::parse("dir"), Some(Format::Dir));
+        assert_eq!(Format::parse("zip"), None);
+    }
+}

@@ -1,0 +1,345 @@
+//! The staged en-US build: the input package read once into memory, immutable afterwards
+//! and shared by every locale of the batch.
+//!
+//! Staging reads the package (one module per package kind), checks every member path, sorts
+//! the members, finds the app directory (the one top-level directory, `firefox/` on Linux),
+//! parses `application.ini`, and opens the two jars (`omni.ja` and `browser/omni.ja`) into
+//! [`StagedJar`]s whose entries point into the jar bytes without copying them.
+
+mod tarball;
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use packagers::jar::{self, EntryInfo, Method};
+
+use crate::error::{Error, Result};
+
+/// The jars that carry localizable resources, relative to the app directory, and the base
+/// (path prefix in a langpack's flat layout) each one stands for.
+pub const JARS: &[(&str, &str)] = &[("omni.ja", ""), ("browser/omni.ja", "browser/")];
+
+/// What kind of package the en-US build came in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PackageKind {
+    /// A `.tar.bz2` tarball (Linux).
+    TarBz2,
+    /// A `.tar.xz` tarball (Linux, Firefox 135 and later).
+    TarXz,
+}
+
+impl PackageKind {
+    /// Guesses the kind from the file name.
+    pub fn from_path(path: &Path) -> Option<PackageKind> {
+        let name = path.file_name()?.to_str()?;
+        if name.ends_with(".tar.bz2") {
+            Some(PackageKind::TarBz2)
+        } else if name.ends_with(".tar.xz") {
+            Some(PackageKind::TarXz)
+        } else {
+            None
+        }
+    }
+}
+
+/// What a package member is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MemberKind {
+    /// A regular file and its bytes.
+    File(Vec<u8>),
+    /// A directory.
+    Dir,
+    /// A symbolic link and its target.
+    Symlink(String),
+}
+
+/// One member of the en-US package.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    /// Path inside the package, `/`-separated, without a trailing slash
+    /// (for example `firefox/browser/omni.ja`).
+    pub path: String,
+    /// Unix permission bits.
+    pub mode: u32,
+    /// What it is.
+    pub kind: MemberKind,
+}
+
+impl Member {
+    /// The file's bytes, if it is a regular file.
+    pub fn data(&self) -> Option<&[u8]> {
+        match &self.kind {
+            MemberKind::File(data) => Some(data),
+            _ => None,
+        }
+    }
+}
+
+/// `[App]` facts from `application.ini`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppInfo {
+    /// `Version`, e.g. `153.7.0`.
+    pub version: String,
+    /// `BuildID`, e.g. `20261103151912`.
+    pub build_id: Option<String>,
+    /// `Name`, e.g. `Firefox`.
+    pub name: String,
+}
+
+/// A jar of the en-US build, parsed.
+#[derive(Debug)]
+pub struct StagedJar {
+    /// Index of the jar in [`StagedBuild::members`].
+    pub member: usize,
+    /// Path relative to the app directory (`omni.ja`, `browser/omni.ja`).
+    pub path: &'static str,
+    /// The base this jar stands for in a langpack's flat layout (`""`, `browser/`).
+    pub base: &'static str,
+    /// Entries in central-directory order; their data ranges point into the member's bytes.
+    pub entries: Vec<EntryInfo>,
+    /// Entry index by name.
+    pub by_name: BTreeMap<String, usize>,
+    /// The method new entries get when they have no en-US counterpart: deflated if the jar
+    /// deflates any entry (mozpack compresses all or nothing), else stored.
+    pub default_method: Method,
+}
+
+/// The en-US build, read once.
+#[derive(Debug)]
+pub struct StagedBuild {
+    /// The input package.
+    pub source: PathBuf,
+    /// Its kind.
+    pub kind: PackageKind,
+    /// Members sorted by path, component by component (a directory before its contents).
+    pub members: Vec<Member>,
+    /// Member index by path.
+    pub by_path: BTreeMap<String, usize>,
+    /// The app directory, e.g. `firefox`.
+    pub app_dir: String,
+    /// `application.ini` facts.
+    pub app: AppInfo,
+    /// The localizable jars that exist in this build, in [`JARS`] order.
+    pub jars: Vec<StagedJar>,
+}
+
+impl StagedBuild {
+    /// Reads and checks the en-US package at `path`.
+    pub fn open(path: &Path) -> Result<StagedBuild> {
+        let kind = PackageKind::from_path(path).ok_or_else(|| Error::Input {
+            path: path.to_owned(),
+            reason: "unknown package type; give a Linux .tar.bz2 or .tar.xz".into(),
+        })?;
+        let mut members = match kind {
+            PackageKind::TarBz2 | PackageKind::TarXz => tarball::read(path, kind)?,
+        };
+        members.sort_by(|a, b| compare_paths(&a.path, &b.path));
+        let by_path: BTreeMap<String, usize> = members
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.path.clone(), i))
+            .collect();
+        if by_path.len() != members.len() {
+            let dup = members
+                .windows(2)
+                .find(|w| w[0].path == w[1].path)
+                .map(|w| w[0].path.clone())
+                .unwrap_or_default();
+            return Err(Error::Input {
+                path: path.to_owned(),
+                reason: format!("member {dup} appears twice; the package is malformed"),
+            });
+        }
+        let app_dir = app_dir(path, &members)?;
+        let app_ini_path = format!("{app_dir}/application.ini");
+        let app_ini = by_path
+            .get(&app_ini_path)
+            .and_then(|&i| members[i].data())
+            .ok_or_else(|| Error::Input {
+                path: path.to_owned(),
+                reason: format!("{app_ini_path} is missing; is this a Firefox package?"),
+            })?;
+        let app = parse_application_ini(app_ini).ok_or_else(|| Error::Input {
+            path: path.to_owned(),
+            reason: format!("{app_ini_path} has no [App] Version"),
+        })?;
+        let mut jars = Vec::new();
+        for &(jar_path, base) in JARS {
+            let full = format!("{app_dir}/{jar_path}");
+            let Some(&member) = by_path.get(&full) else {
+                continue;
+            };
+            let bytes = members[member].data().ok_or_else(|| Error::Input {
+                path: path.to_owned(),
+                reason: format!("{full} is not a regular file"),
+            })?;
+            let entries = jar::read_entries(bytes).map_err(|source| Error::InputFormat {
+                path: path.to_owned(),
+                what: full.clone(),
+                source,
+            })?;
+            let by_name: BTreeMap<String, usize> = entries
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (e.name.clone(), i))
+                .collect();
+            if by_name.len() != entries.len() {
+                return Err(Error::Input {
+                    path: path.to_owned(),
+                    reason: format!("{full} has duplicate entry names; the jar is malformed"),
+                });
+            }
+            let default_method = if entries.iter().any(|e| e.method == Method::Deflated) {
+                Method::Deflated
+            } else {
+                Method::Stored
+            };
+            jars.push(StagedJar {
+                member,
+                path: jar_path,
+                base,
+                entries,
+                by_name,
+                default_method,
+            });
+        }
+        if jars.is_empty() {
+            return Err(Error::Input {
+                path: path.to_owned(),
+                reason: format!(
+                    "no {app_dir}/omni.ja in the package; l10n-repack needs the omnijar layout"
+                ),
+            });
+        }
+        Ok(StagedBuild {
+            source: path.to_owned(),
+            kind,
+            members,
+            by_path,
+            app_dir,
+            app,
+            jars,
+        })
+    }
+
+    /// The bytes of a staged jar.
+    pub fn jar_bytes(&self, jar: &StagedJar) -> &[u8] {
+        self.members[jar.member]
+            .data()
+            .expect("staging checked that every jar is a regular file")
+    }
+
+    /// The raw (compressed) bytes of one jar entry.
+    pub fn entry_raw(&self, jar: &StagedJar, index: usize) -> &[u8] {
+        &self.jar_bytes(jar)[jar.entries[index].data.clone()]
+    }
+
+    /// The member at `path` relative to the app directory, if any.
+    pub fn app_member(&self, rel: &str) -> Option<&Member> {
+        self.by_path
+            .get(&format!("{}/{rel}", self.app_dir))
+            .map(|&i| &self.members[i])
+    }
+}
+
+/// Orders paths component by component, so that a directory sorts right before its
+/// contents (`a/b` < `a/b/c` < `a/b-c`), as GNU tar's `--sort=name` does.
+pub fn compare_paths(a: &str, b: &str) -> Ordering {
+    a.split('/').cmp(b.split('/'))
+}
+
+/// Checks a member path from an archive we did not write: relative, no `..`, no empty or
+/// `.` components, no backslash or NUL. Returns it without a trailing slash.
+pub fn clean_member_path(raw: &str) -> Option<String> {
+    let trimmed = raw.strip_prefix("./").unwrap_or(raw).trim_end_matches('/');
+    let ok = !trimmed.is_empty()
+        && !trimmed.starts_with('/')
+        && !trimmed.contains(['\\', '\0'])
+        && trimmed
+            .split('/')
+            .all(|c| !c.is_empty() && c != "." && c != "..");
+    ok.then(|| trimmed.to_owned())
+}
+
+fn app_dir(path: &Path, members: &[Member]) -> Result<String> {
+    let mut tops: Vec<&str> = members
+        .iter()
+        .map(|m| m.path.split('/').next().unwrap_or(""))
+        .collect();
+    tops.dedup();
+    match tops.as_slice() {
+        [one] => Ok((*one).to_owned()),
+        [] => Err(Error::Input {
+            path: path.to_owned(),
+            reason: "the package is empty".into(),
+        }),
+        many => Err(Error::Input {
+            path: path.to_owned(),
+            reason: format!(
+                "expected one top-level directory (such as firefox/), found {}",
+                many.join(", ")
+            ),
+        }),
+    }
+}
+
+/// Reads `[App] Version`, `BuildID` and `Name` from an `application.ini`.
+pub fn parse_application_ini(bytes: &[u8]) -> Option<AppInfo> {
+    let text = String::from_utf8_lossy(bytes);
+    let mut section = "";
+    let mut values = BTreeMap::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            section = name;
+        } else if section == "App"
+            && let Some((key, value)) = line.split_once('=')
+        {
+            values.insert(key.trim().to_owned(), value.trim().to_owned());
+        }
+    }
+    Some(AppInfo {
+        version: values.remove("Version").filter(|v| !v.is_empty())?,
+        build_id: values.remove("BuildID"),
+        name: values.remove("Name").unwrap_or_else(|| "Firefox".into()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_sort_directory_first() {
+        let mut paths = vec!["a/b-c", "a/b/c", "a/b", "a", "a/a"];
+        paths.sort_by(|a, b| compare_paths(a, b));
+        assert_eq!(paths, ["a", "a/a", "a/b", "a/b/c", "a/b-c"]);
+    }
+
+    #[test]
+    fn member_paths_are_checked() {
+        let cases = [
+            ("firefox/omni.ja", Some("firefox/omni.ja")),
+            ("./firefox/", Some("firefox")),
+            ("firefox/../etc/passwd", None),
+            ("/etc/passwd", None),
+            ("firefox\\x", None),
+            ("firefox//x", None),
+            ("", None),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(clean_member_path(raw).as_deref(), want, "{raw}");
+        }
+    }
+
+    #[test]
+    fn application_ini_is_parsed() {
+        let ini = b"[App]\nVendor=Mozilla\nName=Firefox\nVersion=153.7.0\nBuildID=20261103151912\n[Gecko]\nVersion=1\n";
+        let app = parse_application_ini(ini).unwrap();
+        assert_eq!(app.version, "153.7.0");
+        assert_eq!(app.build_id.as_deref(), Some("20261103151912"));
+        assert_eq!(app.name, "Firefox");
+        assert_eq!(parse_application_ini(b"[Gecko]\nVersion=1\n"), None);
+    }
+}

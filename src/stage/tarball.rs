@@ -1,0 +1,118 @@
+//! Reading a Linux tarball (`.tar.bz2` or `.tar.xz`) into package members.
+//!
+//! bzip2 input may hold several concatenated streams (pbzip2 and lbzip2 write those), so it
+//! goes through a multi-stream decoder; xz input likewise. Every member path is checked
+//! before use; hard links become copies of the file they point at; device nodes, FIFOs and
+//! the like are refused.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::Path;
+
+use tar::EntryType;
+
+use super::{Member, MemberKind, PackageKind, clean_member_path};
+use crate::error::{Error, Result};
+
+/// More unpacked bytes than any Firefox build holds: a guard against decompression bombs.
+const MAX_UNPACKED: u64 = 8 << 30;
+
+pub(super) fn read(path: &Path, kind: PackageKind) -> Result<Vec<Member>> {
+    let file = File::open(path).map_err(|e| Error::Input {
+        path: path.to_owned(),
+        reason: format!("{e}; check the --input path"),
+    })?;
+    let file = BufReader::with_capacity(1 << 20, file);
+    let decoder: Box<dyn Read> = match kind {
+        PackageKind::TarBz2 => Box::new(bzip2::read::MultiBzDecoder::new(file)),
+        PackageKind::TarXz => Box::new(liblzma::read::XzDecoder::new_multi_decoder(file)),
+    };
+    let corrupt = |what: String| Error::Input {
+        path: path.to_owned(),
+        reason: format!("{what}; the package is truncated or corrupt, download it again"),
+    };
+    let mut archive = tar::Archive::new(decoder.take(MAX_UNPACKED));
+    let mut members = Vec::new();
+    let mut files: BTreeMap<String, usize> = BTreeMap::new();
+    let mut unpacked = 0u64;
+    for entry in archive.entries().map_err(|e| corrupt(e.to_string()))? {
+        let mut entry = entry.map_err(|e| corrupt(e.to_string()))?;
+        let raw_path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let member_path = clean_member_path(&raw_path).ok_or_else(|| Error::Input {
+            path: path.to_owned(),
+            reason: format!(
+                "member path {raw_path:?} is absolute, contains '..', a backslash or a NUL; \
+                 refusing to use this package"
+            ),
+        })?;
+        let mode = entry.header().mode().map_err(|e| corrupt(e.to_string()))? & 0o7777;
+        let kind = match entry.header().entry_type() {
+            EntryType::Regular | EntryType::Continuous => {
+                let mut data = Vec::with_capacity(entry.size() as usize);
+                entry
+                    .read_to_end(&mut data)
+                    .map_err(|e| corrupt(format!("reading {member_path}: {e}")))?;
+                unpacked += data.len() as u64;
+                files.insert(member_path.clone(), members.len());
+                MemberKind::File(data)
+            }
+            EntryType::Directory => MemberKind::Dir,
+            EntryType::Symlink => {
+                let target = entry
+                    .link_name_bytes()
+                    .map(|t| String::from_utf8_lossy(&t).into_owned())
+                    .unwrap_or_default();
+                MemberKind::Symlink(target)
+            }
+            EntryType::Link => {
+                let target = entry
+                    .link_name_bytes()
+                    .and_then(|t| clean_member_path(&String::from_utf8_lossy(&t)))
+                    .unwrap_or_default();
+                let data = files
+                    .get(&target)
+                    .and_then(|&i| members.get(i))
+                    .and_then(|m: &Member| m.data())
+                    .ok_or_else(|| Error::Input {
+                        path: path.to_owned(),
+                        reason: format!(
+                            "hard link {member_path} points at {target:?}, which is not an \
+                             earlier regular file of the package"
+                        ),
+                    })?
+                    .to_vec();
+                unpacked += data.len() as u64;
+                files.insert(member_path.clone(), members.len());
+                MemberKind::File(data)
+            }
+            // pax and GNU extension headers are consumed by the tar crate itself.
+            EntryType::XGlobalHeader | EntryType::XHeader => continue,
+            other => {
+                return Err(Error::Input {
+                    path: path.to_owned(),
+                    reason: format!(
+                        "member {member_path} is a {other:?}; only files, directories and \
+                         links belong in a Firefox package"
+                    ),
+                });
+            }
+        };
+        if unpacked >= MAX_UNPACKED {
+            return Err(Error::Input {
+                path: path.to_owned(),
+                reason: format!(
+                    "it unpacks to more than {} GiB, far more than any Firefox build; refusing \
+                     to go on",
+                    MAX_UNPACKED >> 30
+                ),
+            });
+        }
+        members.push(Member {
+            path: member_path,
+            mode,
+            kind,
+        });
+    }
+    Ok(members)
+}

@@ -1,0 +1,107 @@
+//! End to end on the real Firefox build of `../shared/corpus/make-corpus.sh`.
+//!
+//! Set `L10N_REPACK_CORPUS` to the corpus directory (the TARGET of make-corpus.sh). Without
+//! it the test skips loudly; under `CI=true` it fails, since `.ci/run` builds the corpus.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use crate::util::*;
+
+const LOCALES: &[&str] = &["ar", "de", "fr", "ja", "zh-TW"];
+
+fn corpus() -> Option<PathBuf> {
+    match std::env::var_os("L10N_REPACK_CORPUS") {
+        Some(dir) => Some(PathBuf::from(dir)),
+        None => {
+            assert!(
+                !in_ci(),
+                "L10N_REPACK_CORPUS is not set; .ci/run must build the corpus"
+            );
+            eprintln!(
+                "SKIPPED: set L10N_REPACK_CORPUS to a make-corpus.sh output to run this test"
+            );
+            None
+        }
+    }
+}
+
+#[test]
+fn real_firefox_build_repacks_and_reads_back() {
+    let Some(corpus) = corpus() else { return };
+    if !(have("tar") && have("bzip2") && have("unzip") && have("python3")) {
+        return;
+    }
+    let input = std::fs::read_dir(corpus.join("en-US"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".linux-x86_64.tar.bz2"))
+        .expect("the corpus has a Linux tarball");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let run = l10n_repack(&[
+        "repack",
+        "--quiet",
+        "--input",
+        input.to_str().unwrap(),
+        "--l10n",
+        corpus.join("xpi").to_str().unwrap(),
+        "--output-dir",
+        out.to_str().unwrap(),
+        "--locales",
+        &LOCALES.join(","),
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+
+    let en_us = tmp.path().join("en-US");
+    gnu_untar(&input, &en_us);
+    let en_us_files = files(&en_us);
+    let version = input
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .trim_start_matches("firefox-")
+        .split(".en-US.")
+        .next()
+        .unwrap()
+        .to_owned();
+    for locale in LOCALES {
+        let tarball = out.join(format!("firefox-{version}.{locale}.linux-x86_64.tar.bz2"));
+        check(Command::new("bzip2").arg("-t").arg(&tarball));
+        let dir = tmp.path().join(locale);
+        gnu_untar(&tarball, &dir);
+        let ours = files(&dir);
+        assert_eq!(
+            ours.keys().collect::<Vec<_>>(),
+            en_us_files.keys().collect::<Vec<_>>()
+        );
+        for (path, data) in &ours {
+            if path.ends_with("omni.ja") {
+                check(Command::new("unzip").arg("-tq").arg(dir.join(path)));
+            } else {
+                // precomplete too: the file set does not change on Linux.
+                assert!(
+                    data == &en_us_files[path],
+                    "{locale}: {path} differs from en-US"
+                );
+            }
+        }
+        let omni = jar_entries(&dir.join("firefox/omni.ja"));
+        assert_eq!(omni["default.locale"], format!("{locale}\n").as_bytes());
+        assert_eq!(
+            omni["res/multilocale.txt"],
+            format!("{locale},en-US\n").as_bytes()
+        );
+        let xpi_dir = corpus.join("l10n").join(locale);
+        let sample = format!("chrome/{locale}/locale/{locale}/global/intl.properties");
+        assert_eq!(omni[&sample], std::fs::read(xpi_dir.join(&sample)).unwrap());
+        let browser = jar_entries(&dir.join("firefox/browser/omni.ja"));
+        let manifest = String::from_utf8(browser["chrome/chrome.manifest"].clone()).unwrap();
+        assert!(!manifest.contains("locale browser en-US"), "{manifest}");
+        let lines = String::from_utf8(browser[&format!("chrome/chrome.{locale}.manifest")].clone())
+            .unwrap();
+        assert!(lines.contains(&format!("locale browser {locale} {locale}/locale/browser/")));
+        let listing = python_tar_listing(&tarball, "r|bz2");
+        assert_eq!(listing.len(), python_tar_listing(&tarball, "r:bz2").len());
+    }
+}

@@ -1,0 +1,10 @@
+//! End-to-end tests of the `l10n-repack` binary, each output checked by independent readers
+//! (GNU tar, bzip2, Python's tarfile and zipfile, unzip).
+//!
+//! Tests that need an external tool skip with a loud message when it is missing, except
+//! under `CI=true`, where a missing tool is a failure (`.ci/run` installs them all).
+
+mod corpus;
+mod errors;
+mod repack;
+mod util;

@@ -1,0 +1,178 @@
+//! Helpers shared by the integration tests.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The committed fixtures.
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// The fixture en-US build.
+pub fn fixture_build(ext: &str) -> PathBuf {
+    fixtures().join(format!("en-US/firefox-140.0.en-US.linux-x86_64.{ext}"))
+}
+
+/// Whether the CI environment asks for every tool.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// Whether `tool` can be run. Missing: a loud skip locally, a failure in CI.
+#[track_caller]
+pub fn have(tool: &str) -> bool {
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(!in_ci(), "{tool} is not installed; .ci/run must install it");
+        eprintln!("SKIPPED: {tool} is not installed; this test needs it");
+    }
+    found
+}
+
+/// The result of one run of the binary.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `l10n-repack` with `args`.
+pub fn l10n_repack(args: &[&str]) -> Run {
+    let output = Command::new(env!("CARGO_BIN_EXE_l10n-repack"))
+        .args(args)
+        .env_remove("SOURCE_DATE_EPOCH")
+        .output()
+        .expect("the binary runs");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// Runs `repack` on the fixture build and `l10n` into `out`, with extra arguments.
+#[track_caller]
+pub fn repack(l10n: &Path, out: &Path, extra: &[&str]) -> Run {
+    let input = fixture_build("tar.bz2");
+    let mut args = vec![
+        "repack",
+        "--input",
+        input.to_str().unwrap(),
+        "--l10n",
+        l10n.to_str().unwrap(),
+        "--output-dir",
+        out.to_str().unwrap(),
+        "--quiet",
+    ];
+    args.extend_from_slice(extra);
+    l10n_repack(&args)
+}
+
+/// Runs a command and returns its output, failing the test if it fails.
+#[track_caller]
+pub fn check(cmd: &mut Command) -> Output {
+    let output = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        output.status.success(),
+        "{cmd:?} failed:\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// Extracts a tarball with GNU tar (`-xjf`/`-xJf` by extension) into a fresh directory.
+#[track_caller]
+pub fn gnu_untar(tarball: &Path, dest: &Path) {
+    std::fs::create_dir_all(dest).unwrap();
+    let flag = if tarball.to_string_lossy().ends_with(".xz") {
+        "-xJf"
+    } else {
+        "-xjf"
+    };
+    check(
+        Command::new("tar")
+            .arg(flag)
+            .arg(tarball)
+            .arg("-C")
+            .arg(dest),
+    );
+}
+
+/// Every regular file under `dir`, by relative path.
+pub fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let rel = e
+                .path()
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            (rel, std::fs::read(e.path()).unwrap())
+        })
+        .collect()
+}
+
+/// Every entry of a jar: name → uncompressed bytes (read with the zip crate).
+pub fn jar_entries(jar: &Path) -> BTreeMap<String, Vec<u8>> {
+    use std::io::Read;
+    let file = std::fs::File::open(jar).unwrap();
+    let mut archive = zip::ZipArchive::new(file).unwrap();
+    (0..archive.len())
+        .map(|i| {
+            let mut f = archive.by_index(i).unwrap();
+            let mut data = Vec::new();
+            f.read_to_end(&mut data).unwrap();
+            (f.name().unwrap().into_owned(), data)
+        })
+        .collect()
+}
+
+/// Names of the regular files (not temporaries) in `dir`.
+pub fn listing(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+/// Reads every member of a tarball with Python's tarfile in `mode` (`r:bz2`, `r|bz2`),
+/// returning (name, size) pairs.
+#[track_caller]
+pub fn python_tar_listing(tarball: &Path, mode: &str) -> Vec<(String, u64)> {
+    let script = r#"
+import sys, tarfile
+with tarfile.open(sys.argv[1], sys.argv[2]) as t:
+    for m in t:
+        data = t.extractfile(m).read() if m.isfile() else b''
+        assert len(data) == m.size, m.name
+        print(m.name, m.size)
+"#;
+    let out = check(
+        Command::new("python3")
+            .args(["-c", script])
+            .arg(tarball)
+            .arg(mode),
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let (name, size) = l.rsplit_once(' ').unwrap();
+            (name.to_owned(), size.parse().unwrap())
+        })
+        .collect()
+}
