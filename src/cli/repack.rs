@@ -76,10 +76,12 @@ impl RepackArgs {
             ));
         }
         progress.note(&format!("reading {}", plan.input.display()));
+        let started = std::time::Instant::now();
         let staged = StagedBuild::open(&plan.input)?;
         plan.apply_build(&staged);
         progress.note(&format!(
-            "{} {} ({}), {} locales, {} threads",
+            "read in {:.1} s: {} {} ({}), {} locales, {} threads",
+            started.elapsed().as_secs_f64(),
             staged.app.name,
             plan.version,
             plan.platform,

@@ -275,7 +275,9 @@ impl Builder<'_> {
                 .filter(|&i| jar.entries[i].name.starts_with(dir))
                 .collect();
             let packages: Vec<&LocaleLine> = layout.lines.iter().filter(|l| l.dir == dir).collect();
-            if provided.is_empty() {
+            // A registration with no en-US files behind it (Firefox's `browser-region`) has
+            // nothing to fall back to: the locale's line simply replaces the en-US one.
+            if provided.is_empty() && !en_entries.is_empty() {
                 let names: BTreeSet<&str> = packages.iter().map(|l| l.package.as_str()).collect();
                 self.findings.push(Finding::file(
                     FindingKind::MissingPackage,

@@ -93,7 +93,7 @@ fn real_firefox_build_repacks_and_reads_back() {
             format!("{locale},en-US\n").as_bytes()
         );
         let xpi_dir = corpus.join("l10n").join(locale);
-        let sample = format!("chrome/{locale}/locale/{locale}/global/intl.properties");
+        let sample = format!("chrome/{locale}/locale/{locale}/global/appstrings.properties");
         assert_eq!(omni[&sample], std::fs::read(xpi_dir.join(&sample)).unwrap());
         let browser = jar_entries(&dir.join("firefox/browser/omni.ja"));
         let manifest = String::from_utf8(browser["chrome/chrome.manifest"].clone()).unwrap();
