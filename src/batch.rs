@@ -28,7 +28,7 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::jar::{LocaleJar, SharedJar};
-use crate::l10n::{Layout, Overlay};
+use crate::l10n::{FindingKind, Layout, Overlay};
 use crate::langpack::{LangpackSource, LocalePack};
 use crate::output::{AtomicDir, AtomicFile};
 use crate::package::{self, Item, LocalePackage};
@@ -356,6 +356,18 @@ fn repack_locale(
         let pack = LocalePack::load(locale, source)?;
         let overlay = Overlay::build(template.staged, &template.layout, pack)?;
         outcome.findings = overlay.findings.clone();
+        if plan.strict {
+            let mut broken = overlay
+                .findings
+                .iter()
+                .filter(|f| f.kind == FindingKind::Broken);
+            if let Some(first) = broken.next() {
+                return Err(Error::Strict {
+                    broken: 1 + broken.count(),
+                    first: first.to_string(),
+                });
+            }
+        }
         let jars = template
             .staged
             .jars

@@ -73,6 +73,18 @@ pub enum Error {
         source: packagers::Error,
     },
 
+    /// `--strict` and the locale has broken strings.
+    #[error(
+        "{broken} broken string(s), first {first}; fix them in the langpack, or repack without \
+         --strict to ship the en-US strings instead"
+    )]
+    Strict {
+        /// How many.
+        broken: usize,
+        /// The first one, as `file:line [key]: detail`.
+        first: String,
+    },
+
     /// One locale failed; the others go on.
     #[error("locale {locale}: {source}")]
     Locale {

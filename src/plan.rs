@@ -74,6 +74,8 @@ pub struct RepackPlan {
     pub jobs: usize,
     /// Stop starting locales after the first failure.
     pub fail_fast: bool,
+    /// Any broken string fails its locale.
+    pub strict: bool,
     /// `SOURCE_DATE_EPOCH` as given, if any.
     pub source_date_epoch: Option<u64>,
     /// Display version; set by [`RepackPlan::apply_build`].
@@ -196,6 +198,7 @@ impl RepackPlan {
             formats,
             jobs,
             fail_fast: args.fail_fast,
+            strict: args.strict,
             source_date_epoch: args.source_date_epoch,
             version: String::new(),
             mtime: FALLBACK_EPOCH,

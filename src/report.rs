@@ -87,11 +87,19 @@ impl LocaleOutcome {
         }
     }
 
-    /// How many findings mean en-US content is shipped.
-    pub fn fallbacks(&self) -> usize {
+    /// How many strings, files or packages the locale lacks.
+    pub fn missing(&self) -> usize {
         self.findings
             .iter()
-            .filter(|f| f.kind.is_fallback())
+            .filter(|f| f.kind.is_fallback() && f.kind != FindingKind::Broken)
+            .count()
+    }
+
+    /// How many of the locale's strings are broken.
+    pub fn broken(&self) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.kind == FindingKind::Broken)
             .count()
     }
 
@@ -161,8 +169,8 @@ pub fn summary_table(outcomes: &[LocaleOutcome]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<12} {:<8} {:>9} {:>9}  {:<48} {:>10}",
-        "locale", "status", "fallback", "removed", "output", "size"
+        "{:<12} {:<8} {:>8} {:>7}  {:<48} {:>10}",
+        "locale", "status", "missing", "broken", "output", "size"
     );
     for o in outcomes {
         let status = match o.status {
@@ -170,11 +178,6 @@ pub fn summary_table(outcomes: &[LocaleOutcome]) -> String {
             Status::Failed { .. } => "FAILED",
             Status::Skipped => "skipped",
         };
-        let removed = o
-            .counts
-            .get(&FindingKind::RemovedFile)
-            .copied()
-            .unwrap_or(0);
         let (name, size) = o
             .outputs
             .first()
@@ -182,18 +185,18 @@ pub fn summary_table(outcomes: &[LocaleOutcome]) -> String {
             .unwrap_or_else(|| ("-".into(), "-".into()));
         let _ = writeln!(
             out,
-            "{:<12} {:<8} {:>9} {:>9}  {:<48} {:>10}",
+            "{:<12} {:<8} {:>8} {:>7}  {:<48} {:>10}",
             o.locale,
             status,
-            o.fallbacks(),
-            removed,
+            o.missing(),
+            o.broken(),
             name,
             size
         );
         for extra in o.outputs.iter().skip(1) {
             let _ = writeln!(
                 out,
-                "{:<41}  {:<48} {:>10}",
+                "{:<38}  {:<48} {:>10}",
                 "",
                 extra.path.display(),
                 human_bytes(extra.bytes)
@@ -302,7 +305,11 @@ impl Progress {
             return;
         }
         let status = match &outcome.status {
-            Status::Ok => format!("ok, {} fallbacks", outcome.fallbacks()),
+            Status::Ok => format!(
+                "ok, {} missing, {} broken",
+                outcome.missing(),
+                outcome.broken()
+            ),
             Status::Failed { .. } => "FAILED".into(),
             Status::Skipped => "skipped".into(),
         };

@@ -53,6 +53,11 @@ pub struct RepackArgs {
     #[arg(long)]
     pub fail_fast: bool,
 
+    /// Fail a locale (exit 1, nothing written for it) that has any broken string, instead
+    /// of shipping the en-US string in its place. For localizers' CI.
+    #[arg(long)]
+    pub strict: bool,
+
     /// Time of every archive member, in seconds since 1970 (default: the build's BuildID,
     /// read as UTC; else 2010-01-01).
     #[arg(long, env = "SOURCE_DATE_EPOCH", value_name = "SECONDS")]

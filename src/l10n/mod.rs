@@ -18,12 +18,16 @@
 //! locale's result: per jar the sorted "tail" of entries that differ from the shared prefix,
 //! the package-level files that change, and the [`Finding`]s.
 
+pub mod dtd;
+pub mod ftl;
+pub mod ini;
 pub mod manifest;
 pub mod merge;
 pub mod non_chrome;
 pub mod precomplete;
+pub mod properties;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use packagers::jar::{self, Method};
 use serde::Serialize;
@@ -40,6 +44,13 @@ pub const SOURCE_LOCALE: &str = "en-US";
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FindingKind {
+    /// A string the locale lacks: the en-US string is used (for Fluent, at run time).
+    Missing,
+    /// A string the locale has but that cannot work (syntax error, printf arguments that do
+    /// not match en-US, ...): the en-US string is used.
+    Broken,
+    /// A string en-US does not have: dropped.
+    Obsolete,
     /// A file the locale lacks: its en-US content is used.
     MissingFile,
     /// A chrome package the locale lacks entirely: its en-US registration and files stay.
@@ -53,7 +64,13 @@ pub enum FindingKind {
 impl FindingKind {
     /// Whether this finding means an en-US string or file is shown to users.
     pub fn is_fallback(self) -> bool {
-        matches!(self, FindingKind::MissingFile | FindingKind::MissingPackage)
+        matches!(
+            self,
+            FindingKind::Missing
+                | FindingKind::Broken
+                | FindingKind::MissingFile
+                | FindingKind::MissingPackage
+        )
     }
 }
 
@@ -75,6 +92,36 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// A finding about one string (`key`) of a file; `line` is in the locale's file.
+    pub fn string(
+        kind: FindingKind,
+        file: &str,
+        key: &str,
+        line: Option<u32>,
+        detail: impl Into<String>,
+    ) -> Finding {
+        Finding {
+            kind,
+            file: file.to_owned(),
+            key: (!key.is_empty()).then(|| key.to_owned()),
+            line,
+            detail: detail.into(),
+        }
+    }
+
+    /// The kind as written in reports (`missing-file`).
+    pub fn kind_name(&self) -> &'static str {
+        match self.kind {
+            FindingKind::Missing => "missing",
+            FindingKind::Broken => "broken",
+            FindingKind::Obsolete => "obsolete",
+            FindingKind::MissingFile => "missing-file",
+            FindingKind::MissingPackage => "missing-package",
+            FindingKind::RemovedFile => "removed-file",
+            FindingKind::ObsoleteFile => "obsolete-file",
+        }
+    }
+
     fn file(kind: FindingKind, file: impl Into<String>, detail: impl Into<String>) -> Finding {
         Finding {
             kind,
@@ -86,6 +133,20 @@ impl Finding {
     }
 }
 
+/// `file:line [key]: detail`, as in `fallbacks.txt`.
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(line) = self.line {
+            write!(f, ":{line}")?;
+        }
+        if let Some(key) = &self.key {
+            write!(f, " [{key}]")?;
+        }
+        write!(f, ": {}", self.detail)
+    }
+}
+
 /// Which parts of the en-US build a locale can change; computed once per batch.
 #[derive(Debug)]
 pub struct Layout {
@@ -94,6 +155,8 @@ pub struct Layout {
     /// Package members (outside the jars) that differ per locale: `precomplete`,
     /// `update.locale` and NON_CHROME files.
     pub package_slots: BTreeSet<usize>,
+    /// Every message and term id of the en-US Fluent files, to resolve references.
+    pub fluent_ids: HashSet<String>,
 }
 
 /// The localizable parts of one jar.
@@ -156,9 +219,23 @@ impl Layout {
             })
             .map(|(i, _)| i)
             .collect();
+        let en_us_fluent = format!("localization/{SOURCE_LOCALE}/");
+        let mut fluent_ids = HashSet::new();
+        for jar in &staged.jars {
+            for (i, entry) in jar.entries.iter().enumerate() {
+                if entry.name.starts_with(&en_us_fluent)
+                    && entry.name.ends_with(".ftl")
+                    && let Ok(bytes) = decompressed(staged, jar, i)
+                {
+                    let text = String::from_utf8_lossy(&bytes);
+                    fluent_ids.extend(ftl::defined_ids(&text).map(str::to_owned));
+                }
+            }
+        }
         Layout {
             jars,
             package_slots,
+            fluent_ids,
         }
     }
 }
@@ -217,11 +294,26 @@ impl Overlay {
     /// Computes the overlay of `pack` on `staged`.
     pub fn build(staged: &StagedBuild, layout: &Layout, pack: LocalePack) -> Result<Overlay> {
         let locale = pack.locale.clone();
+        let locale_fluent_ids: HashSet<String> = pack
+            .files
+            .iter()
+            .filter(|(path, _)| path.ends_with(".ftl"))
+            .flat_map(|(_, bytes)| {
+                let text = String::from_utf8_lossy(bytes);
+                ftl::defined_ids(&text)
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
         let mut builder = Builder {
             staged,
             locale: &locale,
             remaining: pack.files,
             findings: Vec::new(),
+            merger: merge::Merger {
+                en_us_fluent_ids: &layout.fluent_ids,
+                locale_fluent_ids: &locale_fluent_ids,
+            },
         };
         // Longest base first, so `browser/...` files go to browser/omni.ja, not omni.ja.
         let mut order: Vec<usize> = (0..staged.jars.len()).collect();
@@ -256,6 +348,7 @@ struct Builder<'a> {
     /// Langpack files not yet placed, by flat-layout path.
     remaining: BTreeMap<String, Vec<u8>>,
     findings: Vec<Finding>,
+    merger: merge::Merger<'a>,
 }
 
 impl Builder<'_> {
@@ -528,7 +621,7 @@ impl Builder<'_> {
             return Ok(data);
         }
         let en_us = decompressed(self.staged, jar, i)?;
-        Ok(merge::merge(flat, &en_us, data, &mut self.findings))
+        Ok(self.merger.merge(flat, &en_us, data, &mut self.findings))
     }
 
     fn default_locale(&self) -> Vec<u8> {

@@ -101,7 +101,19 @@ fn real_firefox_build_repacks_and_reads_back() {
         let lines = String::from_utf8(browser[&format!("chrome/chrome.{locale}.manifest")].clone())
             .unwrap();
         assert!(lines.contains(&format!("locale browser {locale} {locale}/locale/browser/")));
-        let listing = python_tar_listing(&tarball, "r|bz2");
-        assert_eq!(listing.len(), python_tar_listing(&tarball, "r:bz2").len());
+        if *locale == "fr" {
+            // The streaming reader, the strictest: one bzip2 stream, read front to back.
+            // Both Python modes run on every fixture output; once is enough for 300 MB.
+            let listing = python_tar_listing(&tarball, "r|bz2");
+            assert_eq!(listing.len(), ours.len() + count_dirs(&dir));
+        }
     }
+}
+
+fn count_dirs(dir: &std::path::Path) -> usize {
+    walkdir::WalkDir::new(dir)
+        .min_depth(1)
+        .into_iter()
+        .filter(|e| e.as_ref().unwrap().file_type().is_dir())
+        .count()
 }

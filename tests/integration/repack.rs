@@ -255,3 +255,45 @@ fn list_locales_follows_the_platform() {
     assert!(!mac.stdout.lines().any(|l| l == "ja"));
     assert_eq!(l10n_repack(&["list-locales", "--platform", "beos"]).code, 2);
 }
+
+#[test]
+fn multi_stream_bzip2_input_is_read_whole() {
+    // pbzip2 and lbzip2 write one bzip2 stream per chunk; a single-stream decoder would stop
+    // after the first and lose most of the build.
+    use std::io::{Read, Write};
+    let mut tar = Vec::new();
+    bzip2::read::BzDecoder::new(std::fs::File::open(fixture_build("tar.bz2")).unwrap())
+        .read_to_end(&mut tar)
+        .unwrap();
+    let mut multi = Vec::new();
+    for chunk in tar.chunks(4096) {
+        let mut encoder = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::best());
+        encoder.write_all(chunk).unwrap();
+        multi.extend(encoder.finish().unwrap());
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("firefox-140.0.en-US.linux-x86_64.tar.bz2");
+    std::fs::write(&input, multi).unwrap();
+    let (single, multi) = (tmp.path().join("single"), tmp.path().join("multi"));
+    assert_eq!(
+        repack(&fixtures().join("xpi"), &single, &["--locales", "fr"]).code,
+        0
+    );
+    let run = l10n_repack(&[
+        "repack",
+        "-q",
+        "--input",
+        input.to_str().unwrap(),
+        "--l10n",
+        fixtures().join("xpi").to_str().unwrap(),
+        "--output-dir",
+        multi.to_str().unwrap(),
+        "--locales",
+        "fr",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        std::fs::read(tarball(&single, "fr")).unwrap()
+            == std::fs::read(tarball(&multi, "fr")).unwrap()
+    );
+}
