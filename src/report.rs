@@ -87,12 +87,9 @@ impl LocaleOutcome {
         }
     }
 
-    /// How many strings, files or packages the locale lacks.
-    pub fn missing(&self) -> usize {
-        self.findings
-            .iter()
-            .filter(|f| f.kind.is_fallback() && f.kind != FindingKind::Broken)
-            .count()
+    /// How many strings fall back because the locale lacks them (compare-locales' `missing`).
+    pub fn missing(&self) -> u32 {
+        self.findings.iter().map(Finding::missing_strings).sum()
     }
 
     /// How many of the locale's strings are broken.

@@ -4,9 +4,10 @@
 //! `<!-- comments -->` and white space. Anything else is unparsable content: the entities
 //! it swallows count as missing. Every entity en-US defines must be defined in the merged
 //! file, or the XUL that uses it fails to parse; so missing and broken entities get the
-//! en-US value. A value is broken when it is not well-formed XML content: a `&` that does
-//! not start a character or entity reference, or markup that is not balanced tags (checked
-//! only where the en-US value itself passes).
+//! en-US value. A value is broken when it is not well-formed XML content, as compare-locales
+//! checks it with expat: a `&` that does not start a reference, `&#38;` (expanded twice), a
+//! `%` (a parameter-entity reference), or markup that is not balanced tags. Values are only
+//! checked where the en-US value itself passes.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -100,6 +101,12 @@ fn parse_entity(s: &str) -> Option<(&str, &str, char, &str)> {
 /// character or entity reference, and markup must be balanced tags (values may carry
 /// markup, `<a>`, `<br/>`).
 pub fn check(value: &str) -> Option<String> {
+    if value.contains('%') {
+        return Some("a '%' is a parameter-entity reference in a DTD (write &#37;)".into());
+    }
+    if value.contains("&#38;") || value.contains("&#x26;") {
+        return Some("&#38; is expanded twice in a DTD and leaves a bare '&' (write &amp;)".into());
+    }
     let mut rest = value;
     while let Some(i) = rest.find('&') {
         rest = &rest[i + 1..];
@@ -272,6 +279,14 @@ mod tests {
             ("<b>bold", Some("the tag <b> is never closed")),
             ("<b>bold</i>", Some("the closing tag </i> does not match")),
             ("1 < 2", Some("a '<' that starts no tag (write &lt;)")),
+            (
+                "100%",
+                Some("a '%' is a parameter-entity reference in a DTD (write &#37;)"),
+            ),
+            (
+                "A &#38; B",
+                Some("&#38; is expanded twice in a DTD and leaves a bare '&' (write &amp;)"),
+            ),
         ];
         for (value, want) in cases {
             assert_eq!(check(value).as_deref(), want, "{value}");

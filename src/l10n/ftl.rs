@@ -53,10 +53,36 @@ pub fn defined_ids(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
-/// What en-US says about one message.
+/// How many messages and terms a Fluent text defines.
+pub fn count_entries(text: &str) -> usize {
+    parse_lossy(text)
+        .body
+        .iter()
+        .filter(|e| matches!(e, Entry::Message(_) | Entry::Term(_)))
+        .count()
+}
+
+/// What en-US says about one message or term.
 struct Shape<'s> {
     has_value: bool,
     attributes: BTreeSet<&'s str>,
+    /// The ids it references: a locale may reference what en-US itself does, even when en-US
+    /// references something defined nowhere (that is en-US's bug, not the locale's).
+    references: BTreeSet<String>,
+}
+
+impl<'s> Shape<'s> {
+    fn of(value: Option<&Pattern<&'s str>>, attributes: &[ast::Attribute<&'s str>]) -> Self {
+        let mut references = Vec::new();
+        for pattern in value.into_iter().chain(attributes.iter().map(|a| &a.value)) {
+            collect_pattern(pattern, &mut references);
+        }
+        Shape {
+            has_value: value.is_some(),
+            attributes: attributes.iter().map(|a| a.id.name).collect(),
+            references: references.into_iter().collect(),
+        }
+    }
 }
 
 /// Merges the locale's file with en-US's: `None` when it can ship as it is, else the
@@ -70,20 +96,14 @@ pub fn merge(
 ) -> Option<String> {
     let reference = parse_lossy(en_us);
     let mut messages: BTreeMap<&str, Shape<'_>> = BTreeMap::new();
-    let mut terms: BTreeSet<&str> = BTreeSet::new();
+    let mut terms: BTreeMap<&str, Shape<'_>> = BTreeMap::new();
     for entry in &reference.body {
         match entry {
             Entry::Message(m) => {
-                messages.insert(
-                    m.id.name,
-                    Shape {
-                        has_value: m.value.is_some(),
-                        attributes: m.attributes.iter().map(|a| a.id.name).collect(),
-                    },
-                );
+                messages.insert(m.id.name, Shape::of(m.value.as_ref(), &m.attributes));
             }
             Entry::Term(t) => {
-                terms.insert(t.id.name);
+                terms.insert(t.id.name, Shape::of(Some(&t.value), &t.attributes));
             }
             _ => {}
         }
@@ -98,7 +118,9 @@ pub fn merge(
         locale[..offset.min(locale.len())].matches('\n').count() as u32 + 1
     };
     let mut changed = false;
-    let mut kept_ids: BTreeSet<String> = BTreeSet::new();
+    // Ids the locale's file defines, broken or not: compare-locales counts an entry that is
+    // there but broken as an error, not as missing.
+    let mut present: BTreeSet<String> = BTreeSet::new();
     let mut body = Vec::with_capacity(resource.body.len());
     for entry in resource.body {
         let (id, verdict) = match &entry {
@@ -126,15 +148,15 @@ pub fn merge(
             Entry::Message(m) => (m.id.name, check_message(m, &messages, known)),
             Entry::Term(t) => {
                 let id = t.id.name;
-                let verdict = if !terms.contains(id) {
-                    Verdict::Obsolete
-                } else {
-                    match unknown_reference(&t.value, t.attributes.iter().map(|a| &a.value), known)
-                    {
-                        Some(missing) => {
-                            Verdict::Broken(format!("references {missing}, defined nowhere"))
+                let verdict = match terms.get(id) {
+                    None => Verdict::Obsolete,
+                    Some(shape) => {
+                        match unknown_reference(Some(&t.value), &t.attributes, shape, known) {
+                            Some(missing) => {
+                                Verdict::Broken(format!("references {missing}, defined nowhere"))
+                            }
+                            None => Verdict::Keep,
                         }
-                        None => Verdict::Keep,
                     }
                 };
                 (id, verdict)
@@ -153,27 +175,24 @@ pub fn merge(
             Entry::Term(t) => line_of(t.id.name),
             _ => 0,
         };
+        present.insert(key.clone());
         match verdict {
-            Verdict::Keep => {
-                kept_ids.insert(key);
-                body.push(entry);
-            }
+            Verdict::Keep => body.push(entry),
             Verdict::Strip(extra) => {
                 let Entry::Message(mut m) = entry else {
                     unreachable!("only messages have attributes stripped")
                 };
                 for attribute in &extra {
                     findings.push(Finding::string(
-                        FindingKind::Obsolete,
+                        FindingKind::Broken,
                         file,
-                        &format!("{key}.{attribute}"),
+                        &key,
                         Some(line),
-                        "attribute not in en-US; stripped",
+                        format!("has the attribute .{attribute}, which en-US lacks; stripped"),
                     ));
                 }
                 m.attributes.retain(|a| !extra.contains(a.id.name));
                 changed = true;
-                kept_ids.insert(key);
                 body.push(Entry::Message(m));
             }
             Verdict::Broken(reason) => {
@@ -201,9 +220,9 @@ pub fn merge(
     let reference_ids = messages
         .keys()
         .map(|id| (*id).to_owned())
-        .chain(terms.iter().map(|id| format!("-{id}")));
+        .chain(terms.keys().map(|id| format!("-{id}")));
     for id in reference_ids {
-        if !kept_ids.contains(&id) {
+        if !present.contains(&id) {
             findings.push(Finding::string(
                 FindingKind::Missing,
                 file,
@@ -231,11 +250,7 @@ fn check_message(
     let Some(shape) = messages.get(m.id.name) else {
         return Verdict::Obsolete;
     };
-    if let Some(missing) = unknown_reference_opt(
-        m.value.as_ref(),
-        m.attributes.iter().map(|a| &a.value),
-        known,
-    ) {
+    if let Some(missing) = unknown_reference(m.value.as_ref(), &m.attributes, shape, known) {
         return Verdict::Broken(format!("references {missing}, defined nowhere"));
     }
     match (shape.has_value, m.value.is_some()) {
@@ -259,24 +274,20 @@ fn check_message(
     }
 }
 
-fn unknown_reference<'p>(
-    value: &'p Pattern<&str>,
-    attributes: impl Iterator<Item = &'p Pattern<&'p str>>,
-    known: &KnownIds<'_>,
-) -> Option<String> {
-    unknown_reference_opt(Some(value), attributes, known)
-}
-
-fn unknown_reference_opt<'p>(
-    value: Option<&'p Pattern<&str>>,
-    attributes: impl Iterator<Item = &'p Pattern<&'p str>>,
+/// The first id the entry references that is defined nowhere and that en-US's version of
+/// the entry does not reference either.
+fn unknown_reference(
+    value: Option<&Pattern<&str>>,
+    attributes: &[ast::Attribute<&str>],
+    shape: &Shape<'_>,
     known: &KnownIds<'_>,
 ) -> Option<String> {
     let mut refs = Vec::new();
-    for pattern in value.into_iter().chain(attributes) {
+    for pattern in value.into_iter().chain(attributes.iter().map(|a| &a.value)) {
         collect_pattern(pattern, &mut refs);
     }
-    refs.into_iter().find(|r| !known.contains(r))
+    refs.into_iter()
+        .find(|r| !known.contains(r) && !shape.references.contains(r))
 }
 
 fn collect_pattern(pattern: &Pattern<&str>, refs: &mut Vec<String>) {
@@ -392,7 +403,7 @@ about = About { -brand-short-name }
             (FindingKind::Broken, ""),
             (FindingKind::Broken, "about"),
             (FindingKind::Obsolete, "old"),
-            (FindingKind::Missing, "about"),
+            // `count` is Junk, so absent: missing. `about` is there but broken: an error only.
             (FindingKind::Missing, "count"),
             (FindingKind::Missing, "-brand-short-name"),
         ];
@@ -413,6 +424,6 @@ about = About { -brand-short-name }
         assert!(kinds.contains(&(FindingKind::Broken, "hello".into())));
         let (out, kinds) = run("hello = Bonjour\n    .title = T\n    .extra = E\n", &[]);
         assert_eq!(out.as_deref(), Some("hello = Bonjour\n    .title = T\n"));
-        assert!(kinds.contains(&(FindingKind::Obsolete, "hello.extra".into())));
+        assert!(kinds.contains(&(FindingKind::Broken, "hello".into())));
     }
 }

@@ -93,6 +93,22 @@ impl Merger<'_> {
     }
 }
 
+/// How many strings an en-US file of a known format holds, as compare-locales counts a
+/// missing file: every entity, duplicates included (`None` for other files).
+pub fn count_strings(file: &str, en_us: &[u8]) -> Option<u32> {
+    let text = decode(en_us).map_or_else(
+        || String::from_utf8_lossy(en_us).into_owned(),
+        |(text, _)| text,
+    );
+    let count = match Format::of(file)? {
+        Format::Properties => properties::parse(&text).len(),
+        Format::Dtd => dtd::parse(&text).entities.len(),
+        Format::Ini => ini::parse(&text).0.len(),
+        Format::Fluent => ftl::count_entries(&text),
+    };
+    Some(u32::try_from(count).unwrap_or(u32::MAX))
+}
+
 /// UTF-8 text without a byte-order mark and with LF line ends; `true` when that changed
 /// anything. `None` if the bytes are not UTF-8.
 pub fn decode(bytes: &[u8]) -> Option<(String, bool)> {

@@ -87,6 +87,9 @@ pub struct Finding {
     /// The line in the locale's file, for string-level findings.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
+    /// For a missing file: how many strings it holds in en-US (each one falls back).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub strings: Option<u32>,
     /// A sentence for humans.
     pub detail: String,
 }
@@ -105,7 +108,19 @@ impl Finding {
             file: file.to_owned(),
             key: (!key.is_empty()).then(|| key.to_owned()),
             line,
+            strings: None,
             detail: detail.into(),
+        }
+    }
+
+    /// How many strings fall back because of this finding: 1 for a missing string, the
+    /// file's string count for a missing file, 0 otherwise. Summed per locale, this is the
+    /// number compare-locales reports as `missing`.
+    pub fn missing_strings(&self) -> u32 {
+        match self.kind {
+            FindingKind::Missing => 1,
+            FindingKind::MissingFile => self.strings.unwrap_or(0),
+            _ => 0,
         }
     }
 
@@ -128,6 +143,7 @@ impl Finding {
             file: file.into(),
             key: None,
             line: None,
+            strings: None,
             detail: detail.into(),
         }
     }
@@ -382,6 +398,13 @@ impl Builder<'_> {
                 ));
                 for i in en_entries {
                     handled[i] = true;
+                    let flat = format!("{flat_dir}{}", &jar.entries[i].name[dir.len()..]);
+                    self.missing_file(
+                        jar,
+                        i,
+                        flat,
+                        "the langpack lacks its package; the en-US file is used",
+                    )?;
                     insert_en_us(&mut tail, jar, i, jar.entries[i].name.clone());
                 }
                 continue;
@@ -398,11 +421,12 @@ impl Builder<'_> {
                         insert_new(&mut tail, name, data, jar.entries[i].method);
                     }
                     None => {
-                        self.findings.push(Finding::file(
-                            FindingKind::MissingFile,
-                            &flat,
+                        self.missing_file(
+                            jar,
+                            i,
+                            flat,
                             "missing from the langpack; the en-US file is used",
-                        ));
+                        )?;
                         insert_en_us(&mut tail, jar, i, name);
                     }
                 }
@@ -446,16 +470,17 @@ impl Builder<'_> {
             insert_new(&mut tail, name, data, method);
         }
         let en_fluent = format!("localization/{SOURCE_LOCALE}/");
-        for entry in &jar.entries {
+        for (i, entry) in jar.entries.iter().enumerate() {
             if let Some(rel) = entry.name.strip_prefix(&en_fluent)
                 && rel.ends_with(".ftl")
                 && !provided_ftl.contains(rel)
             {
-                self.findings.push(Finding::file(
-                    FindingKind::MissingFile,
+                self.missing_file(
+                    jar,
+                    i,
                     format!("{fluent_dir}{rel}"),
                     "missing from the langpack; Firefox shows the en-US messages at run time",
-                ));
+                )?;
             }
         }
 
@@ -605,6 +630,24 @@ impl Builder<'_> {
                 ));
             }
         }
+    }
+
+    /// Reports that the locale lacks the file en-US entry `i` is, with its string count.
+    fn missing_file(
+        &mut self,
+        jar: &StagedJar,
+        i: usize,
+        flat: String,
+        detail: &str,
+    ) -> Result<()> {
+        let strings = match merge::Format::of(&flat) {
+            Some(_) => merge::count_strings(&flat, &decompressed(self.staged, jar, i)?),
+            None => None,
+        };
+        let mut finding = Finding::file(FindingKind::MissingFile, flat, detail);
+        finding.strings = strings;
+        self.findings.push(finding);
+        Ok(())
     }
 
     fn keys_under(&self, prefix: &str) -> Vec<String> {

@@ -12,7 +12,8 @@
 //! - for plural strings (the en-US comment links `Localization_and_Plurals`), a `#n` the
 //!   locale uses but en-US does not is broken; printf is not checked on them;
 //! - keys only en-US has are missing and get the en-US value; keys only the locale has are
-//!   obsolete and dropped.
+//!   obsolete and dropped; a key defined twice is an error (the last one is used, as
+//!   Firefox does).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -225,7 +226,12 @@ pub fn printf_specs(value: &str) -> Specs {
 
 /// Why the locale's value cannot be used in place of en-US's, if it cannot.
 pub fn check(en_us: &Entry, locale: &str) -> Option<String> {
-    if en_us.comment.contains("Localization_and_Plurals") {
+    // compare-locales' plural mode: the en-US comment points at the plural docs, and the
+    // string is not the locale's plural rule number itself.
+    let plural = en_us.comment.contains("Localization_and_Plurals")
+        && en_us.key != "pluralRule"
+        && !en_us.value.bytes().all(|b| b.is_ascii_digit());
+    if plural {
         let vars = |v: &str| -> BTreeSet<u32> {
             let mut found = BTreeSet::new();
             let mut rest = v;
@@ -322,6 +328,21 @@ pub fn merge(file: &str, en_us: &str, locale: &str, findings: &mut Vec<Finding>)
         out.push_str(" = ");
         out.push_str(&escape(value, false));
         out.push('\n');
+    }
+    let mut seen: BTreeMap<&str, u32> = BTreeMap::new();
+    for entry in &ours {
+        *seen.entry(&entry.key).or_default() += 1;
+    }
+    for (key, times) in seen.into_iter().filter(|(_, n)| *n > 1) {
+        changed = true;
+        let last = ours_by_key[key].line;
+        findings.push(Finding::string(
+            FindingKind::Broken,
+            file,
+            key,
+            Some(last),
+            format!("defined {times} times; the last one is used"),
+        ));
     }
     for entry in &ours {
         if !reference_keys.contains(entry.key.as_str()) {

@@ -4,7 +4,9 @@
 //! Tests that need an external tool skip with a loud message when it is missing, except
 //! under `CI=true`, where a missing tool is a failure (`.ci/run` installs them all).
 
+mod agreement;
 mod corpus;
 mod errors;
 mod repack;
+mod strings;
 mod util;

@@ -445,8 +445,8 @@ def run(args, version, l10n_dir, locales, work):
             if mine != theirs:
                 problems.append("%s: %s per file %d != summary %d"
                                 % (loc, stat, mine, theirs))
-        # drop files whose only notifications were ... nothing (cannot happen,
-        # details only lists files with notifications), keep filter explicit:
+        # compare-locales' details only list files with notifications; keep
+        # the "something to report" rule explicit anyway.
         for flat in [f for f, r in files.items() if not (
                 r["missing"] or r["errors"] or r["warnings"] or r["obsolete"]
                 or r["missing_file"] or r["obsolete_file"])]:
