@@ -41,6 +41,20 @@ pub enum Error {
         reason: String,
     },
 
+    /// An xz stream could not be encoded or spliced.
+    #[error("xz: {reason}")]
+    Xz {
+        /// What went wrong.
+        reason: String,
+    },
+
+    /// A MAR file could not be read or written.
+    #[error("mar: {reason}")]
+    Mar {
+        /// What is wrong, and where (offsets, entry names).
+        reason: String,
+    },
+
     /// A tar archive could not be read or written.
     #[error("tar: {reason}")]
     Tar {

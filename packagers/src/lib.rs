@@ -4,6 +4,8 @@
 //!
 //! - [`bzip2`]: bzip2 *pieces*, compressed once and bit-spliced into one stream
 //!   (so bytes shared by many outputs are compressed only once).
+//! - [`xz`]: xz *pieces*, blocks compressed once and assembled into one xz stream.
+//! - [`mar`]: Mozilla ARchive files (complete updates): reader and writer.
 //! - [`tar`]: deterministic ustar/GNU headers for the tarballs we write.
 //! - [`jar`]: the zip layout of Mozilla's `omni.ja`: reading (plain and optimized
 //!   layouts) and writing entries from their raw compressed bytes.
@@ -15,6 +17,8 @@
 pub mod bzip2;
 mod error;
 pub mod jar;
+pub mod mar;
 pub mod tar;
+pub mod xz;
 
 pub use error::{Error, Result};

@@ -1,0 +1,1 @@
+//! MAR files (work in progress).

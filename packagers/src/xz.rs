@@ -1,0 +1,1 @@
+//! xz pieces (work in progress).
