@@ -19,11 +19,13 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use packagers::bzip2::{self, Bzip2Piece, Bzip2SpliceWriter};
+use packagers::mar::{MarWriter, ProductInfo};
+use packagers::xz::{self, XzBlocks, XzOptions, XzStreamWriter};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
@@ -34,7 +36,9 @@ use crate::output::{AtomicDir, AtomicFile};
 use crate::package::{self, Item, LocalePackage};
 use crate::plan::{Format, RepackPlan};
 use crate::report::{LocaleOutcome, OutputFile, Progress, Status};
+use crate::stage::MemberKind;
 use crate::stage::StagedBuild;
+use crate::update;
 
 /// Everything shared by the locales of a batch, built once.
 pub struct Template<'a> {
@@ -51,11 +55,44 @@ pub struct Template<'a> {
     run_at: BTreeMap<usize, usize>,
     /// Per jar: (prefix run, directory run).
     jar_runs: Vec<(usize, usize)>,
+    /// Shared MAR members, when MARs are written.
+    mar: Option<MarPieces>,
 }
+
+/// Largest xz block of a shared run in a `.tar.xz`: `xz -9e` uses a 64 MiB dictionary, so
+/// larger blocks would gain almost nothing, and a run of 300 MB still makes several blocks
+/// to compress in parallel.
+const TAR_XZ_BLOCK: usize = 64 << 20;
+
+/// Largest xz block of a shared MAR member. `xz -7e` uses an 8 MiB dictionary; 32 MiB
+/// blocks cost about 0.4% in size (../shared/pieces.md) and let libxul's 184 MB, the
+/// longest single job, run on several cores.
+const MAR_BLOCK: usize = 32 << 20;
 
 struct Run {
     source: RunSource,
-    pieces: Vec<Bzip2Piece>,
+    bzip2: Vec<Bzip2Piece>,
+    xz: Vec<XzBlocks>,
+}
+
+/// The MAR members every locale shares, xz-compressed once.
+struct MarPieces {
+    options: XzOptions,
+    /// Member index → its compressed content, for files no locale touches.
+    members: BTreeMap<usize, XzBlocks>,
+    /// Per jar: (shared prefix, shared directory).
+    jars: Vec<(XzBlocks, XzBlocks)>,
+}
+
+/// What `Template::prepare` compresses ahead of the locales.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Shared {
+    /// Shared bzip2 pieces for `.tar.bz2`.
+    pub tar_bz2: bool,
+    /// Shared xz blocks for `.tar.xz`.
+    pub tar_xz: bool,
+    /// Shared xz blocks for the MAR, and whether they get the x86 BCJ filter.
+    pub mar: Option<bool>,
 }
 
 enum RunSource {
@@ -77,8 +114,8 @@ pub enum Segment {
 }
 
 impl<'a> Template<'a> {
-    /// Analyses the build and, when `encode_tar_bz2` is set, compresses every shared run.
-    pub fn prepare(staged: &'a StagedBuild, mtime: u64, encode_tar_bz2: bool) -> Result<Self> {
+    /// Analyses the build and compresses every shared piece the outputs in `shared` need.
+    pub fn prepare(staged: &'a StagedBuild, mtime: u64, shared: Shared) -> Result<Self> {
         let layout = Layout::analyze(staged);
         let jars = staged
             .jars
@@ -119,47 +156,113 @@ impl<'a> Template<'a> {
                 .into_iter()
                 .map(|source| Run {
                     source,
-                    pieces: Vec::new(),
+                    bzip2: Vec::new(),
+                    xz: Vec::new(),
                 })
                 .collect(),
             run_at,
             jar_runs,
+            mar: None,
         };
-        if encode_tar_bz2 {
-            template.encode_runs()?;
+        template.encode_runs(shared.tar_bz2, shared.tar_xz)?;
+        if let Some(x86_bcj) = shared.mar {
+            template.mar = Some(template.encode_mar(XzOptions::mar(x86_bcj))?);
         }
         Ok(template)
     }
 
-    /// Compresses every shared run into bzip2 pieces, all blocks in parallel.
-    fn encode_runs(&mut self) -> Result<()> {
+    /// Compresses every shared run of the tarball, all blocks of all runs in parallel.
+    fn encode_runs(&mut self, bzip2: bool, xz: bool) -> Result<()> {
+        if !bzip2 && !xz {
+            return Ok(());
+        }
         let bytes: Vec<Cow<'_, [u8]>> = self
             .runs
             .par_iter()
             .map(|run| self.run_bytes(&run.source))
             .collect();
-        let tasks: Vec<(usize, Range<usize>)> = bytes
-            .iter()
-            .enumerate()
-            .flat_map(|(r, b)| {
-                bzip2::block_ranges(b)
-                    .into_iter()
-                    .map(move |range| (r, range))
-            })
-            .collect();
-        let pieces = tasks
-            .par_iter()
-            .map(|(r, range)| Bzip2Piece::encode_block(&bytes[*r][range.clone()]))
-            .collect::<packagers::Result<Vec<_>>>()
-            .map_err(|source| Error::Write {
-                what: "the shared bzip2 pieces".into(),
-                source,
-            })?;
+        let wrap = |what: &str| {
+            let what = what.to_owned();
+            move |source| Error::Write { what, source }
+        };
+        let bzip2_pieces = if bzip2 {
+            let tasks: Vec<(usize, Range<usize>)> = bytes
+                .iter()
+                .enumerate()
+                .flat_map(|(r, b)| {
+                    bzip2::block_ranges(b)
+                        .into_iter()
+                        .map(move |range| (r, range))
+                })
+                .collect();
+            let pieces = tasks
+                .par_iter()
+                .map(|(r, range)| Bzip2Piece::encode_block(&bytes[*r][range.clone()]))
+                .collect::<packagers::Result<Vec<_>>>()
+                .map_err(wrap("the shared bzip2 pieces"))?;
+            tasks.into_iter().map(|(r, _)| r).zip(pieces).collect()
+        } else {
+            Vec::new()
+        };
+        let xz_pieces = if xz {
+            let inputs: Vec<&[u8]> = bytes.iter().map(|b| b.as_ref()).collect();
+            encode_xz(&inputs, TAR_XZ_BLOCK, XzOptions::package())
+                .map_err(wrap("the shared xz blocks of the .tar.xz"))?
+        } else {
+            Vec::new()
+        };
         drop(bytes);
-        for ((r, _), piece) in tasks.into_iter().zip(pieces) {
-            self.runs[r].pieces.push(piece);
+        for (r, piece) in bzip2_pieces {
+            self.runs[r].bzip2.push(piece);
+        }
+        for (run, blocks) in self.runs.iter_mut().zip(xz_pieces) {
+            run.xz.push(blocks);
         }
         Ok(())
+    }
+
+    /// Compresses every MAR member no locale touches, and each jar's shared parts.
+    fn encode_mar(&self, options: XzOptions) -> Result<MarPieces> {
+        let fixed: Vec<usize> = self
+            .run_at
+            .values()
+            .flat_map(|&r| match &self.runs[r].source {
+                RunSource::Members(range) => range.clone(),
+                _ => 0..0,
+            })
+            .filter(|&m| self.staged.members[m].data().is_some())
+            .collect();
+        let mut inputs: Vec<&[u8]> = fixed
+            .iter()
+            .map(|&m| self.staged.members[m].data().expect("filtered to files"))
+            .collect();
+        for jar in &self.jars {
+            inputs.push(&jar.prefix);
+            inputs.push(&jar.directory);
+        }
+        let mut encoded = encode_xz(&inputs, MAR_BLOCK, options)
+            .map_err(|source| Error::Write {
+                what: "the shared MAR members".into(),
+                source,
+            })?
+            .into_iter();
+        let members = fixed
+            .iter()
+            .map(|&m| (m, encoded.next().expect("one per input")))
+            .collect();
+        let jars = self
+            .jars
+            .iter()
+            .map(|_| {
+                let prefix = encoded.next().expect("one per input");
+                (prefix, encoded.next().expect("one per input"))
+            })
+            .collect();
+        Ok(MarPieces {
+            options,
+            members,
+            jars,
+        })
     }
 
     fn run_bytes(&self, source: &RunSource) -> Cow<'_, [u8]> {
@@ -176,13 +279,29 @@ impl<'a> Template<'a> {
         }
     }
 
-    /// How many bytes the shared pieces take, compressed.
+    /// How many bytes the shared pieces take, compressed, all formats together.
     pub fn shared_compressed_bytes(&self) -> u64 {
-        self.runs
+        let bzip2: u64 = self
+            .runs
             .iter()
-            .flat_map(|r| &r.pieces)
+            .flat_map(|r| &r.bzip2)
             .map(Bzip2Piece::byte_len)
-            .sum()
+            .sum();
+        let tar_xz: u64 = self
+            .runs
+            .iter()
+            .flat_map(|r| &r.xz)
+            .map(XzBlocks::compressed_len)
+            .sum();
+        let mar: u64 = self.mar.as_ref().map_or(0, |mar| {
+            let jars = mar.jars.iter().flat_map(|(p, d)| [p, d]);
+            mar.members
+                .values()
+                .chain(jars)
+                .map(XzBlocks::compressed_len)
+                .sum()
+        });
+        bzip2 + tar_xz + mar
     }
 
     /// The locale's tarball as shared runs and local bytes, in order.
@@ -263,7 +382,7 @@ impl<'a> Template<'a> {
         for segment in self.tar_segments(package) {
             match segment {
                 Segment::Shared(r) => {
-                    for piece in &self.runs[r].pieces {
+                    for piece in &self.runs[r].bzip2 {
                         writer.append(piece).map_err(wrap)?;
                     }
                 }
@@ -275,6 +394,177 @@ impl<'a> Template<'a> {
         }
         writer.finish().map_err(wrap)
     }
+
+    /// Writes the locale's `.tar.xz`: one xz stream of the cached shared blocks and the
+    /// locale's own, compressed now.
+    pub fn write_tar_xz<W: Write>(&self, package: &LocalePackage, out: W) -> Result<W> {
+        let wrap = |source| Error::Write {
+            what: "the .tar.xz".into(),
+            source,
+        };
+        let mut writer = XzStreamWriter::new(out);
+        for segment in self.tar_segments(package) {
+            match segment {
+                Segment::Shared(r) => {
+                    for piece in &self.runs[r].xz {
+                        writer.append(piece).map_err(wrap)?;
+                    }
+                }
+                Segment::Local(bytes) => {
+                    let piece = XzBlocks::encode(&bytes, XzOptions::package()).map_err(wrap)?;
+                    writer.append(&piece).map_err(wrap)?;
+                }
+            }
+        }
+        writer.finish().map(|(w, _)| w).map_err(wrap)
+    }
+
+    /// Writes the locale's complete MAR: `updatev3.manifest`, then every file of the package
+    /// in reverse order, each one xz stream made of the shared blocks and the locale's own.
+    pub fn write_mar<W: Write + std::io::Seek>(
+        &self,
+        package: &LocalePackage,
+        info: &ProductInfo,
+        out: W,
+    ) -> Result<W> {
+        let mar = self
+            .mar
+            .as_ref()
+            .expect("prepare encodes the MAR pieces when MARs are asked for");
+        let wrap = |source| Error::Write {
+            what: "the complete MAR".into(),
+            source,
+        };
+        let app = format!("{}/", self.staged.app_dir);
+        let mut files: BTreeMap<&str, &Item> = BTreeMap::new();
+        for item in &package.items {
+            let is_file = match item {
+                Item::Member(m) => matches!(self.staged.members[*m].kind, MemberKind::File(_)),
+                Item::Jar { .. } | Item::File { .. } => true,
+                Item::Dir { .. } => false,
+            };
+            if let Some(rel) = package::item_path(self.staged, item).strip_prefix(&app)
+                && is_file
+            {
+                files.insert(rel, item);
+            }
+        }
+        let order = update::member_order(files.keys().copied());
+        let removed = files.get("removed-files").map(|item| match item {
+            Item::Member(m) => {
+                String::from_utf8_lossy(self.staged.members[*m].data().unwrap_or_default())
+                    .into_owned()
+            }
+            Item::File { data, .. } => String::from_utf8_lossy(data).into_owned(),
+            _ => String::new(),
+        });
+        let manifest = update::manifest(&order, removed.as_deref());
+        let mut writer = MarWriter::new(out, info).map_err(wrap)?;
+        let manifest_piece = XzBlocks::encode(manifest.as_bytes(), mar.options).map_err(wrap)?;
+        writer
+            .append_with(update::MANIFEST, 0o644, |w| write_xz(w, &[&manifest_piece]))
+            .map_err(wrap)?;
+        for rel in order {
+            let (member, mode) = match files[rel] {
+                Item::Member(m) => (
+                    MemberXz::Shared(&mar.members[m]),
+                    self.staged.members[*m].mode,
+                ),
+                Item::Jar {
+                    jar,
+                    member,
+                    locale,
+                } => {
+                    let (prefix, directory) = &mar.jars[*jar];
+                    let tail = XzBlocks::encode(&locale.tail, mar.options).map_err(wrap)?;
+                    let directory_tail =
+                        XzBlocks::encode(&locale.directory_tail, mar.options).map_err(wrap)?;
+                    let parts = MemberXz::Jar {
+                        prefix,
+                        tail,
+                        directory,
+                        directory_tail,
+                    };
+                    (parts, self.staged.members[*member].mode)
+                }
+                Item::File { data, mode, .. } => (
+                    MemberXz::Own(XzBlocks::encode(data, mar.options).map_err(wrap)?),
+                    *mode,
+                ),
+                Item::Dir { .. } => unreachable!("only files are members"),
+            };
+            writer
+                .append_with(rel, mode & 0o777, |w| write_xz(w, &member.pieces()))
+                .map_err(wrap)?;
+        }
+        writer.finish().map_err(wrap)
+    }
+}
+
+/// The xz pieces of one MAR member, in order.
+enum MemberXz<'t> {
+    /// A file no locale touches: compressed once per batch.
+    Shared(&'t XzBlocks),
+    /// A jar: its shared prefix and directory, and the locale's tail and directory tail.
+    Jar {
+        prefix: &'t XzBlocks,
+        tail: XzBlocks,
+        directory: &'t XzBlocks,
+        directory_tail: XzBlocks,
+    },
+    /// A file of the locale's own.
+    Own(XzBlocks),
+}
+
+impl MemberXz<'_> {
+    fn pieces(&self) -> Vec<&XzBlocks> {
+        match self {
+            MemberXz::Shared(piece) => vec![piece],
+            MemberXz::Jar {
+                prefix,
+                tail,
+                directory,
+                directory_tail,
+            } => vec![prefix, tail, directory, directory_tail],
+            MemberXz::Own(piece) => vec![piece],
+        }
+    }
+}
+
+/// Writes one xz stream of `pieces` into `w`.
+fn write_xz<W: Write>(w: &mut W, pieces: &[&XzBlocks]) -> std::io::Result<()> {
+    let mut stream = XzStreamWriter::new(w);
+    for piece in pieces {
+        stream.append(piece).map_err(std::io::Error::other)?;
+    }
+    stream.finish().map(|_| ()).map_err(std::io::Error::other)
+}
+
+/// Compresses each input into xz blocks of at most `max_block` bytes, every block of every
+/// input in parallel; returns one (possibly multi-block) piece per input, in order.
+fn encode_xz(
+    inputs: &[&[u8]],
+    max_block: usize,
+    options: XzOptions,
+) -> packagers::Result<Vec<XzBlocks>> {
+    let tasks: Vec<(usize, Range<usize>)> = inputs
+        .iter()
+        .enumerate()
+        .flat_map(|(i, data)| {
+            xz::block_ranges(data.len(), max_block)
+                .into_iter()
+                .map(move |r| (i, r))
+        })
+        .collect();
+    let blocks = tasks
+        .par_iter()
+        .map(|(i, range)| XzBlocks::encode(&inputs[*i][range.clone()], options))
+        .collect::<packagers::Result<Vec<_>>>()?;
+    let mut grouped: Vec<Vec<XzBlocks>> = vec![Vec::new(); inputs.len()];
+    for ((i, _), block) in tasks.into_iter().zip(blocks) {
+        grouped[i].push(block);
+    }
+    Ok(grouped.iter().map(|g| XzBlocks::concat(g)).collect())
 }
 
 /// Collects segments, merging neighbouring local bytes.
@@ -306,7 +596,12 @@ pub fn run(
 ) -> Result<Vec<LocaleOutcome>> {
     progress.note("encoding the pieces every locale shares");
     let started = Instant::now();
-    let template = Template::prepare(staged, plan.mtime, plan.formats.contains(&Format::TarBz2))?;
+    let shared = Shared {
+        tar_bz2: plan.formats.contains(&Format::TarBz2),
+        tar_xz: plan.formats.contains(&Format::TarXz),
+        mar: plan.formats.contains(&Format::Mar).then_some(plan.x86_bcj),
+    };
+    let template = Template::prepare(staged, plan.mtime, shared)?;
     progress.note(&format!(
         "shared pieces ready in {:.1} s ({} compressed)",
         started.elapsed().as_secs_f64(),
@@ -391,7 +686,7 @@ fn repack_locale(
         );
         let stem = plan.output_stem(locale);
         for format in &plan.formats {
-            let file = write_output(template, &package, &plan.output_dir, &stem, *format)?;
+            let file = write_output(template, plan, &package, &stem, *format)?;
             outcome.outputs.push(file);
         }
         Ok(())
@@ -407,17 +702,34 @@ fn repack_locale(
 
 fn write_output(
     template: &Template<'_>,
+    plan: &RepackPlan,
     package: &LocalePackage,
-    out_dir: &Path,
     stem: &str,
     format: Format,
 ) -> Result<OutputFile> {
     let name = format!("{stem}{}", format.suffix());
+    let out_dir = &plan.output_dir;
     let bytes = match format {
-        Format::TarBz2 => {
+        Format::TarBz2 | Format::TarXz => {
             let mut file = AtomicFile::create(out_dir, &name)?;
             let path = file.path().to_owned();
-            let writer = template.write_tar_bz2(package, file.writer())?;
+            let writer = match format {
+                Format::TarBz2 => template.write_tar_bz2(package, file.writer())?,
+                _ => template.write_tar_xz(package, file.writer())?,
+            };
+            writer
+                .into_inner()
+                .map_err(|e| Error::io(&path, e.into_error()))?;
+            file.commit()?
+        }
+        Format::Mar => {
+            let mut file = AtomicFile::create(out_dir, &name)?;
+            let path = file.path().to_owned();
+            let info = ProductInfo {
+                channel: plan.mar_channel_id.clone().unwrap_or_default(),
+                version: plan.app_version.clone(),
+            };
+            let writer = template.write_mar(package, &info, file.writer())?;
             writer
                 .into_inner()
                 .map_err(|e| Error::io(&path, e.into_error()))?;

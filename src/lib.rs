@@ -24,5 +24,6 @@ pub mod package;
 pub mod plan;
 pub mod report;
 pub mod stage;
+pub mod update;
 
 pub use error::{Error, Result};

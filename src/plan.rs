@@ -15,6 +15,7 @@ use crate::langpack::{self, LangpackSource};
 use crate::locales::Locales;
 use crate::naming;
 use crate::stage::{PackageKind, StagedBuild};
+use crate::update;
 
 /// The fixed time used when neither `SOURCE_DATE_EPOCH` nor the build's BuildID gives one:
 /// 2010-01-01 00:00:00 UTC, the date mozpack gives jar entries.
@@ -26,6 +27,12 @@ pub enum Format {
     /// `firefox-<version>.<locale>.<platform>.tar.bz2`.
     #[serde(rename = "tar.bz2")]
     TarBz2,
+    /// `firefox-<version>.<locale>.<platform>.tar.xz`.
+    #[serde(rename = "tar.xz")]
+    TarXz,
+    /// The complete update, `firefox-<version>.<locale>.<platform>.complete.mar`.
+    #[serde(rename = "mar")]
+    Mar,
     /// The unpacked tree, `firefox-<version>.<locale>.<platform>/firefox/...`.
     #[serde(rename = "dir")]
     Dir,
@@ -33,7 +40,12 @@ pub enum Format {
 
 impl Format {
     /// Every format, with its command-line name.
-    pub const ALL: &[(&str, Format)] = &[("tar.bz2", Format::TarBz2), ("dir", Format::Dir)];
+    pub const ALL: &[(&str, Format)] = &[
+        ("tar.bz2", Format::TarBz2),
+        ("tar.xz", Format::TarXz),
+        ("mar", Format::Mar),
+        ("dir", Format::Dir),
+    ];
 
     /// Parses a command-line name.
     pub fn parse(name: &str) -> Option<Format> {
@@ -47,6 +59,8 @@ impl Format {
     pub fn suffix(self) -> &'static str {
         match self {
             Format::TarBz2 => ".tar.bz2",
+            Format::TarXz => ".tar.xz",
+            Format::Mar => ".complete.mar",
             Format::Dir => "",
         }
     }
@@ -78,6 +92,13 @@ pub struct RepackPlan {
     pub strict: bool,
     /// `SOURCE_DATE_EPOCH` as given, if any.
     pub source_date_epoch: Option<u64>,
+    /// `--mar-channel-id`, else the build's `update-settings.ini`.
+    pub mar_channel_id: Option<String>,
+    /// `application.ini`'s `Version`, the MAR's product version; set by
+    /// [`RepackPlan::apply_build`].
+    pub app_version: String,
+    /// Whether MAR members get the x86 BCJ filter (x86 and x86_64 builds only).
+    pub x86_bcj: bool,
     /// Display version; set by [`RepackPlan::apply_build`].
     pub version: String,
     /// Time of every archive member; set by [`RepackPlan::apply_build`].
@@ -188,7 +209,11 @@ impl RepackPlan {
         if jobs == 0 {
             return Err(usage("--jobs: give at least 1".into()));
         }
+        // Firefox's updater has no ARM64 BCJ decoder; x86 BCJ broke aarch64 updates
+        // (build-mar #63). Only x86 and x86_64 members get it.
+        let x86_bcj = platform != "linux64-aarch64";
         Ok(RepackPlan {
+            x86_bcj,
             input: args.input.clone(),
             l10n: args.l10n.clone(),
             output_dir: args.output_dir.clone(),
@@ -200,19 +225,37 @@ impl RepackPlan {
             fail_fast: args.fail_fast,
             strict: args.strict,
             source_date_epoch: args.source_date_epoch,
+            mar_channel_id: args.mar_channel_id.clone(),
+            app_version: String::new(),
             version: String::new(),
             mtime: FALLBACK_EPOCH,
             ignored,
         })
     }
 
-    /// Takes the version and the time from the staged build.
-    pub fn apply_build(&mut self, staged: &StagedBuild) {
+    /// Takes the version, the time and the MAR channel from the staged build. Fails when a
+    /// MAR is asked for and no channel id is known.
+    pub fn apply_build(&mut self, staged: &StagedBuild) -> Result<()> {
+        self.app_version = staged.app.version.clone();
+        if self.formats.contains(&Format::Mar) && self.mar_channel_id.is_none() {
+            self.mar_channel_id = staged
+                .app_member("update-settings.ini")
+                .and_then(|m| m.data())
+                .and_then(|d| update::channel_id(&String::from_utf8_lossy(d)));
+            if self.mar_channel_id.is_none() {
+                return Err(Error::Usage(format!(
+                    "{} has no update-settings.ini with ACCEPTED_MAR_CHANNEL_IDS; give \
+                     --mar-channel-id (for example firefox-mozilla-release)",
+                    self.input.display()
+                )));
+            }
+        }
         self.version = naming::display_version(&staged.app.version, &file_name(&self.input));
         self.mtime = self
             .source_date_epoch
             .or_else(|| staged.app.build_id.as_deref().and_then(build_id_epoch))
             .unwrap_or(FALLBACK_EPOCH);
+        Ok(())
     }
 
     /// The output name of a locale, without extension.
@@ -298,6 +341,7 @@ mod tests {
     fn formats_parse() {
         assert_eq!(Format::parse("tar.bz2"), Some(Format::TarBz2));
         assert_eq!(Format::parse("dir"), Some(Format::Dir));
+        assert_eq!(Format::parse("mar"), Some(Format::Mar));
         assert_eq!(Format::parse("zip"), None);
     }
 }

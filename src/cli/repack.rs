@@ -40,10 +40,15 @@ pub struct RepackArgs {
     #[arg(long)]
     pub platform: Option<String>,
 
-    /// Output formats, comma-separated: tar.bz2 (the package), dir (the unpacked tree, to
-    /// run right away).
+    /// Output formats, comma-separated: tar.bz2, tar.xz (the package), mar (the complete
+    /// update), dir (the unpacked tree, to run right away).
     #[arg(long, value_delimiter = ',', default_value = "tar.bz2")]
     pub formats: Vec<String>,
+
+    /// MAR channel id written into the MAR's product information block (default: the first
+    /// of update-settings.ini's ACCEPTED_MAR_CHANNEL_IDS).
+    #[arg(long, value_name = "ID")]
+    pub mar_channel_id: Option<String>,
 
     /// Worker threads (default: the number of CPUs). Outputs are identical for any value.
     #[arg(short, long, value_name = "N")]
@@ -83,7 +88,7 @@ impl RepackArgs {
         progress.note(&format!("reading {}", plan.input.display()));
         let started = std::time::Instant::now();
         let staged = StagedBuild::open(&plan.input)?;
-        plan.apply_build(&staged);
+        plan.apply_build(&staged)?;
         progress.note(&format!(
             "read in {:.1} s: {} {} ({}), {} locales, {} threads",
             started.elapsed().as_secs_f64(),

@@ -1,0 +1,155 @@
+//! What goes into a complete MAR, as Mozilla's `tools/update-packaging/make_full_update.sh`
+//! (with `common.sh`) puts it there.
+//!
+//! - Members: every regular file of the package (paths relative to the app directory),
+//!   minus `update.manifest`, `updatev2.manifest` and `updatev3.manifest`, in reverse sorted
+//!   order (`find . -type f | sort -r`; we sort by bytes, as `sort` does under `LC_ALL=C`),
+//!   after `updatev3.manifest`, which comes first.
+//! - `updatev3.manifest`: `type "complete"`, then per member in that order `add "f"`, or
+//!   `add-if "distribution/extensions/<id>" "f"` for files of an extension directory, or
+//!   `add-if-not "f" "f"` for `channel-prefs.js` and `update-settings.ini`; then the
+//!   `removed-files` instructions (`remove`, `rmdir` for `d/`, `rmrfdir` for `d/*`), reverse
+//!   sorted, comments skipped. Only `updatev3.manifest` is read by current updaters.
+//! - Every member, the manifest included, is xz-compressed on its own (`xz -7e --lzma2
+//!   --check=crc64`, plus `--x86` BCJ on x86 and x86_64 builds only) and keeps its file mode.
+
+/// The manifest's member name.
+pub const MANIFEST: &str = "updatev3.manifest";
+
+/// Files `list_files` leaves out.
+const NOT_MEMBERS: &[&str] = &["update.manifest", "updatev2.manifest", "updatev3.manifest"];
+
+/// Orders the package's files (app-relative paths) as `make_full_update.sh` lists them:
+/// reverse byte order, without the old manifests.
+pub fn member_order<'a>(files: impl IntoIterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut list: Vec<&str> = files
+        .into_iter()
+        .filter(|f| !NOT_MEMBERS.contains(&basename(f)))
+        .collect();
+    list.sort_unstable_by(|a, b| b.as_bytes().cmp(a.as_bytes()));
+    list.dedup();
+    list
+}
+
+/// The `updatev3.manifest` of a complete update over `members` (already in member order),
+/// with the instructions of the package's `removed-files`, if it has one.
+pub fn manifest(members: &[&str], removed_files: Option<&str>) -> String {
+    let mut out = String::from("type \"complete\"\n");
+    for f in members {
+        let name = basename(f);
+        if name == "channel-prefs.js" || name == "update-settings.ini" {
+            out.push_str(&format!("add-if-not \"{f}\" \"{f}\"\n"));
+        } else if let Some(dir) = extension_dir(f) {
+            out.push_str(&format!("add-if \"{dir}\" \"{f}\"\n"));
+        } else {
+            out.push_str(&format!("add \"{f}\"\n"));
+        }
+    }
+    if let Some(removed) = removed_files {
+        let mut lines: Vec<&str> = removed
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect();
+        lines.sort_unstable_by(|a, b| b.as_bytes().cmp(a.as_bytes()));
+        for line in lines {
+            if let Some(dir) = line.strip_suffix("/*") {
+                out.push_str(&format!("rmrfdir \"{dir}/\"\n"));
+            } else if line.ends_with('/') {
+                out.push_str(&format!("rmdir \"{line}\"\n"));
+            } else {
+                out.push_str(&format!("remove \"{line}\"\n"));
+            }
+        }
+    }
+    out
+}
+
+/// The first channel of `update-settings.ini`'s `ACCEPTED_MAR_CHANNEL_IDS` (a list
+/// separated by commas, spaces or tabs, as the updater reads it).
+pub fn channel_id(update_settings: &str) -> Option<String> {
+    update_settings.lines().find_map(|line| {
+        let value = line.trim().strip_prefix("ACCEPTED_MAR_CHANNEL_IDS=")?;
+        value
+            .split([',', ' ', '\t'])
+            .find(|c| !c.is_empty())
+            .map(str::to_owned)
+    })
+}
+
+/// `distribution/extensions/<id>` when `f` is a file inside such a directory
+/// (`grep 'distribution/extensions/.*/'` in `make_add_instruction`).
+fn extension_dir(f: &str) -> Option<&str> {
+    let start = f.find("distribution/extensions/")?;
+    let after = start + "distribution/extensions/".len();
+    let slash = f[after..].find('/')?;
+    Some(&f[..after + slash])
+}
+
+fn basename(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn members_are_reverse_sorted_without_old_manifests() {
+        let files = [
+            "application.ini",
+            "browser/omni.ja",
+            "updatev2.manifest",
+            "libxul.so",
+            "browser/features/x.xpi",
+            "update.manifest",
+        ];
+        assert_eq!(
+            member_order(files),
+            [
+                "libxul.so",
+                "browser/omni.ja",
+                "browser/features/x.xpi",
+                "application.ini"
+            ]
+        );
+    }
+
+    #[test]
+    fn manifest_matches_make_full_update() {
+        let members = [
+            "update-settings.ini",
+            "libxul.so",
+            "distribution/extensions/a@b/install.rdf",
+            "defaults/pref/channel-prefs.js",
+        ];
+        let removed = "# comment\nold.so\nplugins/\nlegacy/*\n\n";
+        let want = "type \"complete\"\n\
+add-if-not \"update-settings.ini\" \"update-settings.ini\"\n\
+add \"libxul.so\"\n\
+add-if \"distribution/extensions/a@b\" \"distribution/extensions/a@b/install.rdf\"\n\
+add-if-not \"defaults/pref/channel-prefs.js\" \"defaults/pref/channel-prefs.js\"\n\
+rmdir \"plugins/\"\n\
+remove \"old.so\"\n\
+rmrfdir \"legacy/\"\n";
+        assert_eq!(manifest(&members, Some(removed)), want);
+    }
+
+    #[test]
+    fn channel_ids() {
+        let cases = [
+            (
+                "[Settings]\nACCEPTED_MAR_CHANNEL_IDS=firefox-mozilla-esr\n",
+                Some("firefox-mozilla-esr"),
+            ),
+            (
+                "ACCEPTED_MAR_CHANNEL_IDS=firefox-mozilla-beta,firefox-mozilla-release\n",
+                Some("firefox-mozilla-beta"),
+            ),
+            ("[Settings]\n", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(channel_id(text).as_deref(), want, "{text}");
+        }
+    }
+}
