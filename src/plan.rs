@@ -209,6 +209,9 @@ impl RepackPlan {
         if jobs == 0 {
             return Err(usage("--jobs: give at least 1".into()));
         }
+        if let Some(channel) = &args.mar_channel_id {
+            check_channel_id(channel)?;
+        }
         // Firefox's updater has no ARM64 BCJ decoder; x86 BCJ broke aarch64 updates
         // (build-mar #63). Only x86 and x86_64 members get it.
         let x86_bcj = platform != "linux64-aarch64";
@@ -268,6 +271,21 @@ fn file_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
+}
+
+/// A MAR channel id as the updater and the signing tasks accept it: 1 to 63 ASCII bytes,
+/// no comma, space or tab (they separate ids in ACCEPTED_MAR_CHANNEL_IDS).
+fn check_channel_id(channel: &str) -> Result<()> {
+    let ok = (1..=63).contains(&channel.len())
+        && channel.bytes().all(|b| b.is_ascii_graphic() && b != b',');
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Usage(format!(
+            "--mar-channel-id {channel:?}: a channel id is 1 to 63 ASCII characters without \
+             commas, spaces or tabs (for example firefox-mozilla-release)"
+        )))
+    }
 }
 
 /// Creates the output directory if needed and proves it is writable, before any work.
@@ -334,6 +352,16 @@ mod tests {
         ];
         for (id, want) in cases {
             assert_eq!(build_id_epoch(id), want, "{id}");
+        }
+    }
+
+    #[test]
+    fn channel_ids_are_checked() {
+        for ok in ["firefox-mozilla-release", "firefox-mozilla-esr", "x"] {
+            assert!(check_channel_id(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "a b", "a,b", "a\tb", &"x".repeat(64), "café"] {
+            assert!(check_channel_id(bad).is_err(), "{bad}");
         }
     }
 

@@ -3,6 +3,7 @@
 //! Each subcommand's arguments are a struct with a `run` method; `main` only parses and maps
 //! the outcome to an exit code.
 
+pub mod inspect;
 pub mod list_locales;
 pub mod repack;
 
@@ -31,6 +32,8 @@ pub enum Command {
     Repack(repack::RepackArgs),
     /// List the locales of locales.toml that ship on a platform.
     ListLocales(list_locales::ListLocalesArgs),
+    /// Print a deterministic listing of a MAR file.
+    Inspect(inspect::InspectArgs),
 }
 
 /// How a successful run ended.
@@ -48,6 +51,7 @@ impl Cli {
         match &self.command {
             Command::Repack(args) => args.run(),
             Command::ListLocales(args) => args.run(),
+            Command::Inspect(args) => args.run(),
         }
     }
 }

@@ -50,6 +50,8 @@ fn real_firefox_build_repacks_and_reads_back() {
         out.to_str().unwrap(),
         "--locales",
         &LOCALES.join(","),
+        "--formats",
+        "tar.bz2,mar",
     ]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
 
@@ -106,6 +108,34 @@ fn real_firefox_build_repacks_and_reads_back() {
             // Both Python modes run on every fixture output; once is enough for 300 MB.
             let listing = python_tar_listing(&tarball, "r|bz2");
             assert_eq!(listing.len(), ours.len() + count_dirs(&dir));
+            // The complete MAR holds exactly the tarball's files, per mardor.
+            if have("mar") {
+                let mar = out.join(format!(
+                    "firefox-{version}.{locale}.linux-x86_64.complete.mar"
+                ));
+                let listing = check(Command::new("mar").arg("-T").arg(&mar)).stdout;
+                let listing = String::from_utf8(listing).unwrap();
+                assert!(
+                    listing.contains("MAR channel name: firefox-mozilla-esr"),
+                    "{listing}"
+                );
+                let extracted = tmp.path().join("mar-fr");
+                std::fs::create_dir_all(&extracted).unwrap();
+                check(
+                    Command::new("mar")
+                        .arg("--auto")
+                        .arg("-C")
+                        .arg(&extracted)
+                        .arg("-x")
+                        .arg(&mar),
+                );
+                let mut from_mar = files(&extracted);
+                assert!(from_mar.remove("updatev3.manifest").is_some());
+                assert!(
+                    from_mar == files(&dir.join("firefox")),
+                    "the MAR holds the package"
+                );
+            }
         }
     }
 }

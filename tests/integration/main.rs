@@ -9,4 +9,5 @@ mod corpus;
 mod errors;
 mod repack;
 mod strings;
+mod update;
 mod util;
