@@ -6,7 +6,8 @@
 #   CORPUS_DIR  the TARGET of ../shared/corpus/make-corpus.sh (kept outside the repo)
 #   OUT_DIR     scratch space for outputs (default: a temp dir, removed at the end)
 # Environment:
-#   BASELINE=0  skip the classic flow (it takes about a minute per locale without MAR)
+#   FORMATS     what to write (default tar.bz2; e.g. FORMATS=tar.bz2,mar)
+#   BASELINE=0  skip the classic flow (baseline-repack.sh fr; with MAR when FORMATS has mar)
 #   DATA_DIR    the corpus data dir, for baseline-repack.sh (default: CORPUS_DIR/..)
 #
 # Prints a Markdown table: wall time, peak RSS, and the marginal cost per locale
@@ -32,7 +33,7 @@ measure() { # name locales -> "wall_s rss_kb"
   rm -rf "$out/$name"
   /usr/bin/time -f '%e %M' -o "$out/$name.time" \
     "$bin" repack --quiet --input "$input" --l10n "$corpus/xpi" --output-dir "$out/$name" \
-    --locales "$locales" > /dev/null
+    --locales "$locales" --formats "${FORMATS:-tar.bz2}" > /dev/null
   cat "$out/$name.time"
   rm -rf "$out/$name"
 }
@@ -44,17 +45,19 @@ marginal=$(echo "scale=3; ($tall - $t10) / ($n_all - 10)" | bc)
 
 echo "| run | locales | wall (s) | peak RSS (MiB) |"
 echo "|---|---:|---:|---:|"
-echo "| l10n-repack, tar.bz2 | 1 | $t1 | $((r1 / 1024)) |"
-echo "| l10n-repack, tar.bz2 | 10 | $t10 | $((r10 / 1024)) |"
-echo "| l10n-repack, tar.bz2 | $n_all | $tall | $((rall / 1024)) |"
+f=${FORMATS:-tar.bz2}
+echo "| l10n-repack, $f | 1 | $t1 | $((r1 / 1024)) |"
+echo "| l10n-repack, $f | 10 | $t10 | $((r10 / 1024)) |"
+echo "| l10n-repack, $f | $n_all | $tall | $((rall / 1024)) |"
 echo "| marginal cost per locale ((t$n_all - t10) / $((n_all - 10))) | | $marginal | |"
 
 if [ "${BASELINE:-1}" != 0 ]; then
   data=${DATA_DIR:-$(dirname "$corpus")}
   rm -f "$out/baseline/timings.tsv"
-  DATA_DIR=$data CORPUS_DIR=$corpus OUT_DIR="$out/baseline" SKIP_MAR=1 \
+  case ",$f," in *,mar,*) skip_mar=0 ;; *) skip_mar=1 ;; esac
+  DATA_DIR=$data CORPUS_DIR=$corpus OUT_DIR="$out/baseline" SKIP_MAR=$skip_mar \
     bash "$here/../shared/corpus/baseline-repack.sh" fr > "$out/baseline.log" 2>&1
   tb=$(awk '$1 == "fr" { s += $3 } END { print s }' "$out/baseline/timings.tsv")
-  echo "| classic flow (baseline-repack.sh, SKIP_MAR=1) | 1 | $tb | |"
+  echo "| classic flow (baseline-repack.sh fr, SKIP_MAR=$skip_mar) | 1 | $tb | |"
   echo "| classic flow, extrapolated | $n_all | $(echo "$tb * $n_all" | bc) | |"
 fi

@@ -67,7 +67,7 @@ const TAR_XZ_BLOCK: usize = 64 << 20;
 /// Largest xz block of a shared MAR member. `xz -7e` uses an 8 MiB dictionary; 32 MiB
 /// blocks cost about 0.4% in size (../shared/pieces.md) and let libxul's 184 MB, the
 /// longest single job, run on several cores.
-const MAR_BLOCK: usize = 32 << 20;
+pub(crate) const MAR_BLOCK: usize = 32 << 20;
 
 struct Run {
     source: RunSource,
@@ -532,7 +532,7 @@ impl MemberXz<'_> {
 }
 
 /// Writes one xz stream of `pieces` into `w`.
-fn write_xz<W: Write>(w: &mut W, pieces: &[&XzBlocks]) -> std::io::Result<()> {
+pub(crate) fn write_xz<W: Write>(w: &mut W, pieces: &[&XzBlocks]) -> std::io::Result<()> {
     let mut stream = XzStreamWriter::new(w);
     for piece in pieces {
         stream.append(piece).map_err(std::io::Error::other)?;
@@ -542,7 +542,7 @@ fn write_xz<W: Write>(w: &mut W, pieces: &[&XzBlocks]) -> std::io::Result<()> {
 
 /// Compresses each input into xz blocks of at most `max_block` bytes, every block of every
 /// input in parallel; returns one (possibly multi-block) piece per input, in order.
-fn encode_xz(
+pub(crate) fn encode_xz(
     inputs: &[&[u8]],
     max_block: usize,
     options: XzOptions,

@@ -22,6 +22,7 @@ pub mod naming;
 pub mod output;
 pub mod package;
 pub mod plan;
+pub mod repackage;
 pub mod report;
 pub mod stage;
 pub mod update;

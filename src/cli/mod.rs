@@ -6,6 +6,7 @@
 pub mod inspect;
 pub mod list_locales;
 pub mod repack;
+pub mod repackage;
 
 use clap::{Parser, Subcommand};
 
@@ -32,6 +33,8 @@ pub enum Command {
     Repack(repack::RepackArgs),
     /// List the locales of locales.toml that ship on a platform.
     ListLocales(list_locales::ListLocalesArgs),
+    /// Build complete MARs from localized packages that came back from signing.
+    Repackage(repackage::RepackageArgs),
     /// Print a deterministic listing of a MAR file.
     Inspect(inspect::InspectArgs),
 }
@@ -52,6 +55,7 @@ impl Cli {
             Command::Repack(args) => args.run(),
             Command::ListLocales(args) => args.run(),
             Command::Inspect(args) => args.run(),
+            Command::Repackage(args) => args.run(),
         }
     }
 }

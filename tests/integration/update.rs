@@ -340,3 +340,54 @@ fn inspect_lists_a_mar_deterministically() {
     assert_eq!(bad.code, 2);
     assert!(bad.stderr.contains("truncated.mar"), "{}", bad.stderr);
 }
+
+#[test]
+fn repackage_builds_the_same_updates_from_signed_packages() {
+    if !have("mar") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    repack_all(&out, &[]);
+    let packages: Vec<String> = LOCALES
+        .iter()
+        .map(|l| output(&out, l, ".tar.bz2").display().to_string())
+        .collect();
+    let again = tmp.path().join("again");
+    let mut args = vec!["repackage", "-q", "--output-dir", again.to_str().unwrap()];
+    args.extend(packages.iter().map(String::as_str));
+    let run = l10n_repack(&args);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    for locale in LOCALES {
+        let extract = |mar: &Path, dir: &str| {
+            let dir = tmp.path().join(dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            check(
+                Command::new("mar")
+                    .arg("--auto")
+                    .arg("-C")
+                    .arg(&dir)
+                    .arg("-x")
+                    .arg(mar),
+            );
+            files(&dir)
+        };
+        let from_repack = extract(
+            &output(&out, locale, ".complete.mar"),
+            &format!("a-{locale}"),
+        );
+        let from_repackage = extract(
+            &output(&again, locale, ".complete.mar"),
+            &format!("b-{locale}"),
+        );
+        assert!(from_repack == from_repackage, "{locale}: the same update");
+    }
+    let broken = tmp.path().join("broken.tar.bz2");
+    std::fs::write(&broken, b"not a tarball").unwrap();
+    let mut args = vec!["repackage", "-q", "--output-dir", again.to_str().unwrap()];
+    args.push(packages[0].as_str());
+    args.push(broken.to_str().unwrap());
+    let run = l10n_repack(&args);
+    assert_eq!(run.code, 1, "one bad package fails alone: {}", run.stdout);
+    assert!(run.stdout.contains("broken.tar.bz2"), "{}", run.stdout);
+}

@@ -1,0 +1,314 @@
+//! Complete MARs from localized packages that came back from signing (the second phase of
+//! Mozilla's pipeline: the signing task re-signs the repacked package, then the MAR is made).
+//!
+//! The packages share most of their bytes: every binary, and each jar up to where its
+//! locale's entries start. One pass over them keeps the first package (the reference) in
+//! memory and, for every other package and file, only where its bytes first differ from the
+//! reference's and what follows. The bytes all packages share at the start of each file are
+//! then xz-compressed once; each package compresses only the rest of its files, and each
+//! member is one xz stream of the shared blocks and its own. Per-package work therefore
+//! scales with what differs, not with the size of the build.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use packagers::mar::{MarWriter, ProductInfo};
+use packagers::xz::{XzBlocks, XzOptions};
+use rayon::prelude::*;
+
+use crate::batch::{MAR_BLOCK, encode_xz, write_xz};
+use crate::error::{Error, Result};
+use crate::output::AtomicFile;
+use crate::plan::Format;
+use crate::report::{LocaleOutcome, OutputFile, Status};
+use crate::stage::{MemberKind, StagedBuild};
+use crate::update;
+
+/// How one package's file relates to the reference's file of the same path.
+enum Content {
+    /// Byte-identical.
+    Same,
+    /// Equal for `prefix` bytes, then `rest` (the file's bytes from `prefix` on).
+    Differs { prefix: usize, rest: Vec<u8> },
+}
+
+/// What a package holds, relative to the reference.
+struct Digest {
+    /// App-relative path → (mode, content).
+    files: BTreeMap<String, (u32, Content)>,
+    /// `application.ini`'s `Version`, the MAR's product version.
+    version: String,
+}
+
+/// The job: packages in, one complete MAR each out.
+pub struct Repackage<'a> {
+    /// The signed packages.
+    pub packages: &'a [PathBuf],
+    /// Where the MARs go.
+    pub output_dir: &'a Path,
+    /// The MAR channel; `None`: the reference package's `update-settings.ini`.
+    pub channel: Option<String>,
+    /// Whether members get the x86 BCJ filter.
+    pub x86_bcj: bool,
+}
+
+impl Repackage<'_> {
+    /// Writes a MAR per package; a package that cannot be read fails alone.
+    pub fn run(&self, note: &(dyn Fn(&str) + Sync)) -> Result<Vec<LocaleOutcome>> {
+        let (first, others) = self
+            .packages
+            .split_first()
+            .ok_or_else(|| Error::Usage("repackage: give at least one package".into()))?;
+        note(&format!(
+            "reading the reference package {}",
+            first.display()
+        ));
+        let reference = StagedBuild::open(first)?;
+        let channel = match &self.channel {
+            Some(channel) => channel.clone(),
+            None => reference
+                .app_member("update-settings.ini")
+                .and_then(|m| m.data())
+                .and_then(|d| update::channel_id(&String::from_utf8_lossy(d)))
+                .ok_or_else(|| {
+                    Error::Usage(format!(
+                        "{} has no update-settings.ini with ACCEPTED_MAR_CHANNEL_IDS; give \
+                         --mar-channel-id",
+                        first.display()
+                    ))
+                })?,
+        };
+        let ref_files = files_of(&reference);
+        let started = Instant::now();
+        let digests: Vec<Result<Digest>> = others
+            .par_iter()
+            .map(|path| digest(path, &ref_files))
+            .collect();
+        note(&format!(
+            "compared {} packages with the reference in {:.1} s",
+            others.len(),
+            started.elapsed().as_secs_f64()
+        ));
+
+        // Per path, the bytes every package has at its start.
+        let mut shared_len: BTreeMap<&str, usize> = ref_files
+            .iter()
+            .map(|(p, (_, d))| (p.as_str(), d.len()))
+            .collect();
+        for digest in digests.iter().flatten() {
+            for (path, len) in shared_len.iter_mut() {
+                match digest.files.get(*path) {
+                    Some((_, Content::Same)) => {}
+                    Some((_, Content::Differs { prefix, .. })) => *len = (*len).min(*prefix),
+                    None => *len = 0,
+                }
+            }
+        }
+        let options = XzOptions::mar(self.x86_bcj);
+        let paths: Vec<&str> = shared_len.keys().copied().collect();
+        let inputs: Vec<&[u8]> = paths
+            .iter()
+            .map(|p| &ref_files[*p].1[..shared_len[p]])
+            .collect();
+        let started = Instant::now();
+        let encoded = encode_xz(&inputs, MAR_BLOCK, options).map_err(|source| Error::Write {
+            what: "the shared MAR members".into(),
+            source,
+        })?;
+        let shared: BTreeMap<&str, XzBlocks> = paths.iter().copied().zip(encoded).collect();
+        note(&format!(
+            "shared members compressed in {:.1} s",
+            started.elapsed().as_secs_f64()
+        ));
+
+        let reference_digest = Digest {
+            files: ref_files
+                .iter()
+                .map(|(p, (mode, _))| (p.clone(), (*mode, Content::Same)))
+                .collect(),
+            version: reference.app.version.clone(),
+        };
+        let jobs: Vec<(&PathBuf, Result<Digest>)> = std::iter::once((first, Ok(reference_digest)))
+            .chain(others.iter().zip(digests))
+            .collect();
+        let writer = MarJob {
+            ref_files: &ref_files,
+            shared_len: &shared_len,
+            shared: &shared,
+            options,
+            channel: &channel,
+            output_dir: self.output_dir,
+        };
+        let mut outcomes: Vec<LocaleOutcome> = jobs
+            .into_par_iter()
+            .map(|(path, digest)| {
+                let started = Instant::now();
+                let name = mar_name(path);
+                let mut outcome = LocaleOutcome::new(&name);
+                match digest.and_then(|d| writer.write(&d, &name)) {
+                    Ok(file) => outcome.outputs.push(file),
+                    Err(error) => {
+                        outcome.status = Status::Failed {
+                            error: error.to_string(),
+                        }
+                    }
+                }
+                outcome.seconds = started.elapsed().as_secs_f64();
+                note(&format!("{name}: {:.2} s", outcome.seconds));
+                outcome
+            })
+            .collect();
+        outcomes.sort_by(|a, b| a.locale.cmp(&b.locale));
+        Ok(outcomes)
+    }
+}
+
+/// Writes the MARs.
+struct MarJob<'a> {
+    ref_files: &'a BTreeMap<String, (u32, &'a [u8])>,
+    shared_len: &'a BTreeMap<&'a str, usize>,
+    shared: &'a BTreeMap<&'a str, XzBlocks>,
+    options: XzOptions,
+    channel: &'a str,
+    output_dir: &'a Path,
+}
+
+impl MarJob<'_> {
+    fn write(&self, digest: &Digest, name: &str) -> Result<OutputFile> {
+        let wrap = |source| Error::Write {
+            what: name.to_owned(),
+            source,
+        };
+        let order = update::member_order(digest.files.keys().map(String::as_str));
+        let removed = digest.files.get("removed-files").map(|(_, c)| {
+            String::from_utf8_lossy(&self.content_from(&self.ref_bytes("removed-files"), c, 0))
+                .into_owned()
+        });
+        let manifest = update::manifest(&order, removed.as_deref());
+        let info = ProductInfo {
+            channel: self.channel.to_owned(),
+            version: digest.version.clone(),
+        };
+        let mut file = AtomicFile::create(self.output_dir, name)?;
+        let path = file.path().to_owned();
+        let mut writer = MarWriter::new(file.writer(), &info).map_err(wrap)?;
+        let manifest_piece = XzBlocks::encode(manifest.as_bytes(), self.options).map_err(wrap)?;
+        writer
+            .append_with(update::MANIFEST, 0o644, |w| write_xz(w, &[&manifest_piece]))
+            .map_err(wrap)?;
+        let empty = XzBlocks::concat(&[]);
+        for rel in order {
+            let (mode, content) = &digest.files[rel];
+            let shared_len = self.shared_len.get(rel).copied().unwrap_or(0);
+            let shared = self.shared.get(rel).unwrap_or(&empty);
+            let own = self.content_from(&self.ref_bytes(rel), content, shared_len);
+            let own = XzBlocks::encode(&own, self.options).map_err(wrap)?;
+            writer
+                .append_with(rel, mode & 0o777, |w| write_xz(w, &[shared, &own]))
+                .map_err(wrap)?;
+        }
+        let mut w = writer.finish().map_err(wrap)?;
+        w.flush().map_err(|e| Error::io(&path, e))?;
+        drop(w);
+        let bytes = file.commit()?;
+        Ok(OutputFile {
+            format: Format::Mar,
+            path: PathBuf::from(name),
+            bytes,
+        })
+    }
+
+    fn ref_bytes(&self, rel: &str) -> &[u8] {
+        self.ref_files.get(rel).map_or(&[], |(_, d)| d)
+    }
+
+    /// The file's bytes from `from` on, rebuilt from the reference and the stored rest.
+    fn content_from(&self, reference: &[u8], content: &Content, from: usize) -> Vec<u8> {
+        match content {
+            Content::Same => reference[from..].to_vec(),
+            Content::Differs { prefix, rest } => {
+                let mut out = reference[from.min(*prefix)..*prefix].to_vec();
+                out.extend_from_slice(rest);
+                out
+            }
+        }
+    }
+}
+
+/// A package's regular files by app-relative path.
+fn files_of(build: &StagedBuild) -> BTreeMap<String, (u32, &[u8])> {
+    let prefix = format!("{}/", build.app_dir);
+    build
+        .members
+        .iter()
+        .filter_map(|m| match &m.kind {
+            MemberKind::File(data) => {
+                let rel = m.path.strip_prefix(&prefix)?;
+                Some((rel.to_owned(), (m.mode, data.as_slice())))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// Reads a package and keeps only how it differs from the reference.
+fn digest(path: &Path, reference: &BTreeMap<String, (u32, &[u8])>) -> Result<Digest> {
+    let build = StagedBuild::open(path)?;
+    let files = files_of(&build)
+        .into_iter()
+        .map(|(rel, (mode, data))| {
+            let ours = reference.get(&rel).map_or(&[][..], |(_, d)| d);
+            let content = if ours == data && reference.contains_key(&rel) {
+                Content::Same
+            } else {
+                let prefix = ours.iter().zip(data).take_while(|(a, b)| a == b).count();
+                Content::Differs {
+                    prefix,
+                    rest: data[prefix..].to_vec(),
+                }
+            };
+            (rel, (mode, content))
+        })
+        .collect();
+    Ok(Digest {
+        files,
+        version: build.app.version.clone(),
+    })
+}
+
+/// `firefox-153.7.0esr.fr.linux-x86_64.tar.bz2` → `firefox-153.7.0esr.fr.linux-x86_64.complete.mar`.
+fn mar_name(package: &Path) -> String {
+    let name = package
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = name
+        .strip_suffix(".tar.bz2")
+        .or_else(|| name.strip_suffix(".tar.xz"))
+        .unwrap_or(&name);
+    format!("{stem}.complete.mar")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mar_names_follow_the_package() {
+        let cases = [
+            (
+                "a/firefox-1.fr.linux-x86_64.tar.bz2",
+                "firefox-1.fr.linux-x86_64.complete.mar",
+            ),
+            (
+                "firefox-1.de.linux-x86_64.tar.xz",
+                "firefox-1.de.linux-x86_64.complete.mar",
+            ),
+        ];
+        for (package, want) in cases {
+            assert_eq!(mar_name(Path::new(package)), want);
+        }
+    }
+}
