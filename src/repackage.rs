@@ -183,7 +183,7 @@ impl MarJob<'_> {
         };
         let order = update::member_order(digest.files.keys().map(String::as_str));
         let removed = digest.files.get("removed-files").map(|(_, c)| {
-            String::from_utf8_lossy(&self.content_from(&self.ref_bytes("removed-files"), c, 0))
+            String::from_utf8_lossy(&self.content_from(self.ref_bytes("removed-files"), c, 0))
                 .into_owned()
         });
         let manifest = update::manifest(&order, removed.as_deref());
@@ -203,7 +203,7 @@ impl MarJob<'_> {
             let (mode, content) = &digest.files[rel];
             let shared_len = self.shared_len.get(rel).copied().unwrap_or(0);
             let shared = self.shared.get(rel).unwrap_or(&empty);
-            let own = self.content_from(&self.ref_bytes(rel), content, shared_len);
+            let own = self.content_from(self.ref_bytes(rel), content, shared_len);
             let own = XzBlocks::encode(&own, self.options).map_err(wrap)?;
             writer
                 .append_with(rel, mode & 0o777, |w| write_xz(w, &[shared, &own]))
