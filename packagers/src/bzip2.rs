@@ -489,10 +489,11 @@ impl<W: Write> Bzip2SpliceWriter<W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::{random_bytes, run_with_input, tool};
 
     use std::collections::BTreeSet;
     use std::io::Read;
-    use std::process::{Command, Output, Stdio};
+    use std::process::Command;
     use std::sync::OnceLock;
     use std::time::Instant;
 
@@ -524,18 +525,6 @@ mod tests {
     }
 
     /// Pseudo-random bytes from a xorshift64 generator.
-    fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
-        let mut state = seed;
-        (0..len)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                (state >> 24) as u8
-            })
-            .collect()
-    }
-
     /// RLE1 length computed run by run, independently of [`Rle1`].
     fn rle1_oracle(data: &[u8]) -> usize {
         data.chunk_by(|a, b| a == b)
@@ -563,42 +552,7 @@ mod tests {
         Ok(out)
     }
 
-    /// Whether a command-line tool is installed; in CI a missing tool is a failure.
-    fn tool(name: &str) -> bool {
-        let found = Command::new(name)
-            .arg("--version")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok();
-        if !found {
-            if std::env::var("CI").as_deref() == Ok("true") {
-                panic!("{name} is not installed, and CI must have it");
-            }
-            eprintln!("SKIPPED: {name} is not installed, this check did not run");
-        }
-        found
-    }
-
-    /// Runs a command with `input` on its stdin (fed from a thread, so that a child writing
     /// while it reads cannot deadlock) and returns its output.
-    fn run_with_input(command: &mut Command, input: &[u8]) -> Output {
-        let mut child = command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn the tool");
-        let mut stdin = child.stdin.take().expect("stdin is piped");
-        std::thread::scope(|scope| {
-            // A tool that rejects the stream may exit before reading it all; its exit status
-            // tells, so a broken pipe here is not an error of its own.
-            scope.spawn(move || stdin.write_all(input).ok());
-            child.wait_with_output().expect("wait for the tool")
-        })
-    }
-
     fn assert_bzip2_cli_accepts(stream: &[u8], what: &str) {
         let output = run_with_input(Command::new("bzip2").arg("-t"), stream);
         assert!(

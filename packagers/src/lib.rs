@@ -19,6 +19,8 @@ mod error;
 pub mod jar;
 pub mod mar;
 pub mod tar;
+#[cfg(test)]
+mod testing;
 pub mod xz;
 
 pub use error::{Error, Result};

@@ -763,6 +763,7 @@ fn put32(out: &mut Vec<u8>, v: u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::tool;
     use proptest::prelude::*;
     use std::fs;
     use std::io::Cursor;
@@ -1355,23 +1356,6 @@ mod tests {
     // ---- mardor (PyPI `mar`), an independent reader and writer ----
 
     /// Whether a command-line tool is installed; in CI a missing tool is a failure.
-    fn tool(name: &str) -> bool {
-        let found = Command::new(name)
-            .arg("--version")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok();
-        if !found {
-            if std::env::var("CI").as_deref() == Ok("true") {
-                panic!("{name} is not installed, and CI must have it");
-            }
-            eprintln!("SKIPPED: {name} is not installed, this check did not run");
-        }
-        found
-    }
-
     /// A scratch directory, removed when dropped.
     struct Scratch(PathBuf);
 

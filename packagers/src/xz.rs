@@ -591,9 +591,10 @@ impl Cursor<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::{random_bytes, run_with_input, tool};
 
     use std::io::Read;
-    use std::process::{Command, Output, Stdio};
+    use std::process::{Command, Stdio};
     use std::sync::OnceLock;
 
     use liblzma::read::XzDecoder;
@@ -636,18 +637,6 @@ mod tests {
     }
 
     /// Pseudo-random bytes from a xorshift64 generator.
-    fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
-        let mut state = seed;
-        (0..len)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                (state >> 24) as u8
-            })
-            .collect()
-    }
-
     fn write_stream<'a>(pieces: impl IntoIterator<Item = &'a XzBlocks>) -> Vec<u8> {
         let mut writer = XzStreamWriter::new(Vec::new());
         for piece in pieces {
@@ -688,42 +677,7 @@ mod tests {
         encoder.finish().unwrap()
     }
 
-    /// Whether a command-line tool is installed; in CI a missing tool is a failure.
-    fn tool(name: &str) -> bool {
-        let found = Command::new(name)
-            .arg("--version")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok();
-        if !found {
-            if std::env::var("CI").as_deref() == Ok("true") {
-                panic!("{name} is not installed, and CI must have it");
-            }
-            eprintln!("SKIPPED: {name} is not installed, this check did not run");
-        }
-        found
-    }
-
-    /// Runs a command with `input` on its stdin (fed from a thread, so that a child writing
     /// while it reads cannot deadlock) and returns its output.
-    fn run_with_input(command: &mut Command, input: &[u8]) -> Output {
-        let mut child = command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn the tool");
-        let mut stdin = child.stdin.take().expect("stdin is piped");
-        std::thread::scope(|scope| {
-            // A tool that rejects the stream may exit before reading it all; its exit status
-            // tells, so a broken pipe here is not an error of its own.
-            scope.spawn(move || stdin.write_all(input).ok());
-            child.wait_with_output().expect("wait for the tool")
-        })
-    }
-
     /// `xz -t` accepts the stream and `xz -dc` decodes it to `expected`.
     fn assert_xz_cli_reads(stream: &[u8], expected: &[u8], what: &str) {
         let test = run_with_input(Command::new("xz").arg("-t"), stream);
