@@ -10,7 +10,8 @@
 //! ja-JP-mac = { platforms = ["macosx64"] }
 //! ```
 //!
-//! A locale without `platforms` ships on every platform of `[defaults]`. The repository's
+//! A locale without `platforms` ships on every platform of `[defaults]`. An optional
+//! `weight` (default 1) is the locale's relative repack cost, for `--chunk-by weight`. The repository's
 //! `locales.toml` is compiled into the binary, so `--locales-file` is only needed for
 //! another list.
 
@@ -45,6 +46,7 @@ struct Defaults {
 #[serde(deny_unknown_fields)]
 struct Entry {
     platforms: Option<Vec<String>>,
+    weight: Option<u32>,
 }
 
 /// The shipped locales and their platforms.
@@ -54,6 +56,8 @@ pub struct Locales {
     pub source: PathBuf,
     /// Locale code → platforms, sorted by code.
     pub locales: BTreeMap<String, Vec<String>>,
+    /// Locale code → relative repack cost, for `--chunk-by weight` (default 1).
+    pub weights: BTreeMap<String, u32>,
 }
 
 impl Locales {
@@ -80,10 +84,15 @@ impl Locales {
         };
         let file: File = toml::from_str(text).map_err(|e| bad(e.to_string()))?;
         let mut locales = BTreeMap::new();
+        let mut weights = BTreeMap::new();
         for (code, entry) in file.locales {
             if !is_locale_code(&code) {
                 return Err(bad(format!("{code:?} is not a valid locale code")));
             }
+            if entry.weight == Some(0) {
+                return Err(bad(format!("{code}: weight must be at least 1")));
+            }
+            weights.insert(code.clone(), entry.weight.unwrap_or(1));
             let platforms = entry
                 .platforms
                 .unwrap_or_else(|| file.defaults.platforms.clone());
@@ -92,6 +101,7 @@ impl Locales {
         Ok(Locales {
             source: source.to_owned(),
             locales,
+            weights,
         })
     }
 
@@ -101,6 +111,14 @@ impl Locales {
             .iter()
             .filter(|(_, platforms)| platforms.iter().any(|p| p == platform))
             .map(|(code, _)| code.as_str())
+            .collect()
+    }
+
+    /// The locales that ship on `platform` with their weights, sorted.
+    pub fn weighted_for_platform(&self, platform: &str) -> Vec<(&str, u32)> {
+        self.for_platform(platform)
+            .into_iter()
+            .map(|code| (code, self.weights.get(code).copied().unwrap_or(1)))
             .collect()
     }
 

@@ -159,42 +159,53 @@ impl RepackPlan {
         };
         let found = langpack::discover(&args.l10n)?;
         let mut ignored = Vec::new();
-        let locales: Vec<(String, Option<LangpackSource>)> = match &args.locales {
-            Some(requested) => {
-                let mut chosen = Vec::new();
-                for code in requested {
-                    if !list.locales.contains_key(code) {
-                        return Err(usage(format!(
-                            "locale {code} is not in {}; check the spelling or add it there",
-                            list.source.display()
-                        )));
+        let chunk = args.chunk.select(&list, &platform)?;
+        let chunked = chunk.is_some();
+        let locales: Vec<(String, Option<LangpackSource>)> = if let Some(chunk) = chunk {
+            chunk
+                .into_iter()
+                .map(|code| (code.to_owned(), found.get(code).cloned()))
+                .collect()
+        } else {
+            match &args.locales {
+                Some(requested) => {
+                    let mut chosen = Vec::new();
+                    for code in requested {
+                        if !list.locales.contains_key(code) {
+                            return Err(usage(format!(
+                                "locale {code} is not in {}; check the spelling or add it there",
+                                list.source.display()
+                            )));
+                        }
+                        if !list.ships(code, &platform) {
+                            return Err(usage(format!(
+                                "locale {code} does not ship on {platform} according to {}",
+                                list.source.display()
+                            )));
+                        }
+                        chosen.push((code.clone(), found.get(code).cloned()));
                     }
-                    if !list.ships(code, &platform) {
-                        return Err(usage(format!(
-                            "locale {code} does not ship on {platform} according to {}",
-                            list.source.display()
-                        )));
-                    }
-                    chosen.push((code.clone(), found.get(code).cloned()));
+                    chosen.sort_by(|a, b| a.0.cmp(&b.0));
+                    chosen.dedup_by(|a, b| a.0 == b.0);
+                    chosen
                 }
-                chosen.sort_by(|a, b| a.0.cmp(&b.0));
-                chosen.dedup_by(|a, b| a.0 == b.0);
-                chosen
-            }
-            None => {
-                let shipped = list.for_platform(&platform);
-                ignored = found
-                    .keys()
-                    .filter(|code| !shipped.contains(&code.as_str()))
-                    .cloned()
-                    .collect();
-                shipped
-                    .into_iter()
-                    .filter_map(|code| found.get(code).map(|s| (code.to_owned(), Some(s.clone()))))
-                    .collect()
+                None => {
+                    let shipped = list.for_platform(&platform);
+                    ignored = found
+                        .keys()
+                        .filter(|code| !shipped.contains(&code.as_str()))
+                        .cloned()
+                        .collect();
+                    shipped
+                        .into_iter()
+                        .filter_map(|code| {
+                            found.get(code).map(|s| (code.to_owned(), Some(s.clone())))
+                        })
+                        .collect()
+                }
             }
         };
-        if locales.is_empty() {
+        if locales.is_empty() && !chunked {
             return Err(usage(format!(
                 "no langpack under {} is for a locale {} ships on {platform}; \
                  expected <locale>/ directories or langpack-<locale>@*.xpi files",

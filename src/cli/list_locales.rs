@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::Outcome;
+use crate::chunk::ChunkArgs;
 use crate::error::{Error, Result};
 use crate::locales::Locales;
 use crate::naming;
@@ -20,6 +21,10 @@ pub struct ListLocalesArgs {
     /// Locales file to read instead of the built-in locales.toml.
     #[arg(long, value_name = "FILE")]
     pub locales_file: Option<PathBuf>,
+
+    /// Print only one chunk's locales.
+    #[command(flatten)]
+    pub chunk: ChunkArgs,
 }
 
 impl ListLocalesArgs {
@@ -37,7 +42,11 @@ impl ListLocalesArgs {
                 list.source.display()
             )));
         }
-        for code in list.for_platform(&self.platform) {
+        let locales = match self.chunk.select(&list, &self.platform)? {
+            Some(chunk) => chunk,
+            None => list.for_platform(&self.platform),
+        };
+        for code in locales {
             println!("{code}");
         }
         Ok(Outcome::Complete)

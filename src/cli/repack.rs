@@ -6,6 +6,7 @@ use clap::Args;
 
 use super::Outcome;
 use crate::batch;
+use crate::chunk::ChunkArgs;
 use crate::error::{Error, Result};
 use crate::plan::RepackPlan;
 use crate::report::{self, Progress, Status};
@@ -29,12 +30,22 @@ pub struct RepackArgs {
 
     /// Locales to repack, comma-separated (default: every locale of the locales file that
     /// ships on the platform and has a langpack under --l10n).
-    #[arg(long, value_delimiter = ',', value_name = "LOCALES")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "LOCALES",
+        conflicts_with = "this_chunk"
+    )]
     pub locales: Option<Vec<String>>,
 
     /// Locales file to read instead of the built-in locales.toml.
     #[arg(long, value_name = "FILE")]
     pub locales_file: Option<PathBuf>,
+
+    /// Repack one chunk of the platform's locales (every locale of the chunk must have a
+    /// langpack under --l10n, or it fails).
+    #[command(flatten)]
+    pub chunk: ChunkArgs,
 
     /// Taskgraph platform name (default: from the input's file name, else linux64).
     #[arg(long)]

@@ -152,3 +152,64 @@ fn no_matching_langpack_is_a_usage_error() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("no langpack under"), "{}", run.stderr);
 }
+
+#[test]
+fn a_chunk_repacks_its_locales_and_fails_those_without_langpack() {
+    let tmp = tempfile::tempdir().unwrap();
+    let list = tmp.path().join("locales.toml");
+    std::fs::write(
+        &list,
+        "[defaults]\nplatforms = [\"linux64\"]\n[locales]\nde = {}\nfr = {}\nit = {}\nja = {}\n",
+    )
+    .unwrap();
+    let list = list.to_str().unwrap();
+    let first = tmp.path().join("chunk1");
+    let run = repack(
+        &fixtures().join("xpi"),
+        &first,
+        &[
+            "--locales-file",
+            list,
+            "--this-chunk",
+            "1",
+            "--total-chunks",
+            "2",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    assert!(first.join("firefox-140.0.de.linux-x86_64.tar.bz2").exists());
+    assert!(first.join("firefox-140.0.fr.linux-x86_64.tar.bz2").exists());
+    let second = tmp.path().join("chunk2");
+    let run = repack(
+        &fixtures().join("xpi"),
+        &second,
+        &[
+            "--locales-file",
+            list,
+            "--this-chunk",
+            "2",
+            "--locales-per-chunk",
+            "2",
+        ],
+    );
+    assert_eq!(run.code, 1, "it has no langpack: {}", run.stdout);
+    assert!(
+        second
+            .join("firefox-140.0.ja.linux-x86_64.tar.bz2")
+            .exists()
+    );
+    let bad = repack(
+        &fixtures().join("xpi"),
+        &tmp.path().join("bad"),
+        &[
+            "--locales-file",
+            list,
+            "--this-chunk",
+            "3",
+            "--total-chunks",
+            "2",
+        ],
+    );
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("--this-chunk 3"), "{}", bad.stderr);
+}
