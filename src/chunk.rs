@@ -197,7 +197,9 @@ mod tests {
     fn the_real_list_splits_as_taskgraph_would() {
         let list = Locales::built_in();
         let locales = list.weighted_for_platform("linux64");
-        let table: &[(usize, &[(usize, &str, &str)])] = &[
+        // (M, per chunk: its size, first and last locale)
+        type Expected<'a> = &'a [(usize, &'a str, &'a str)];
+        let table: &[(usize, Expected<'_>)] = &[
             (1, &[(102, "ach", "zh-TW")]),
             (
                 5,
