@@ -32,7 +32,7 @@ use crate::error::{Error, Result};
 use crate::jar::{LocaleJar, SharedJar};
 use crate::l10n::{FindingKind, Layout, Overlay};
 use crate::langpack::{LangpackSource, LocalePack};
-use crate::output::{AtomicDir, AtomicFile};
+use crate::output::{AtomicDir, AtomicFile, HashingWriter};
 use crate::package::{self, Item, LocalePackage};
 use crate::plan::{Format, RepackPlan};
 use crate::report::{LocaleOutcome, OutputFile, Progress, Status};
@@ -651,6 +651,23 @@ fn repack_locale(
         let pack = LocalePack::load(locale, source)?;
         let overlay = Overlay::build(template.staged, &template.layout, pack)?;
         outcome.findings = overlay.findings.clone();
+        if let Some(max) = plan.max_missing_percent {
+            let missing: u64 = overlay
+                .findings
+                .iter()
+                .map(|f| u64::from(f.missing_strings()))
+                .sum();
+            let total = template.layout.total_strings.max(1);
+            let percent = missing as f64 * 100.0 / total as f64;
+            if percent > max {
+                return Err(Error::TooManyMissing {
+                    missing,
+                    total,
+                    percent,
+                    max,
+                });
+            }
+        }
         if plan.strict {
             let mut broken = overlay
                 .findings
@@ -684,9 +701,9 @@ fn repack_locale(
             &template.layout.package_slots,
             jars,
         );
-        let stem = plan.output_stem(locale);
         for format in &plan.formats {
-            let file = write_output(template, plan, &package, &stem, *format)?;
+            let name = plan.output_name(locale, *format);
+            let file = write_output(template, plan, &package, &name, *format)?;
             outcome.outputs.push(file);
         }
         Ok(())
@@ -704,46 +721,51 @@ fn write_output(
     template: &Template<'_>,
     plan: &RepackPlan,
     package: &LocalePackage,
-    stem: &str,
+    name: &str,
     format: Format,
 ) -> Result<OutputFile> {
-    let name = format!("{stem}{}", format.suffix());
     let out_dir = &plan.output_dir;
-    let bytes = match format {
-        Format::TarBz2 | Format::TarXz => {
-            let mut file = AtomicFile::create(out_dir, &name)?;
+    let (bytes, digests) = match format {
+        Format::TarBz2 | Format::TarXz | Format::Mar => {
+            let mut file = AtomicFile::create(out_dir, name)?;
             let path = file.path().to_owned();
-            let writer = match format {
-                Format::TarBz2 => template.write_tar_bz2(package, file.writer())?,
-                _ => template.write_tar_xz(package, file.writer())?,
+            let hashing = HashingWriter::new(file.writer());
+            let hashing = match format {
+                Format::TarBz2 => template.write_tar_bz2(package, hashing)?,
+                Format::TarXz => template.write_tar_xz(package, hashing)?,
+                _ => {
+                    // The MAR writer seeks back to patch its header: build it in memory,
+                    // then hash and write it once.
+                    let info = ProductInfo {
+                        channel: plan.mar_channel_id.clone().unwrap_or_default(),
+                        version: plan.app_version.clone(),
+                    };
+                    let mar =
+                        template.write_mar(package, &info, std::io::Cursor::new(Vec::new()))?;
+                    let mut hashing = hashing;
+                    hashing
+                        .write_all(&mar.into_inner())
+                        .map_err(|e| Error::io(&path, e))?;
+                    hashing
+                }
             };
+            let (writer, digests) = hashing.finish();
             writer
                 .into_inner()
                 .map_err(|e| Error::io(&path, e.into_error()))?;
-            file.commit()?
-        }
-        Format::Mar => {
-            let mut file = AtomicFile::create(out_dir, &name)?;
-            let path = file.path().to_owned();
-            let info = ProductInfo {
-                channel: plan.mar_channel_id.clone().unwrap_or_default(),
-                version: plan.app_version.clone(),
-            };
-            let writer = template.write_mar(package, &info, file.writer())?;
-            writer
-                .into_inner()
-                .map_err(|e| Error::io(&path, e.into_error()))?;
-            file.commit()?
+            (file.commit()?, Some(digests))
         }
         Format::Dir => {
-            let dir = AtomicDir::create(out_dir, &name)?;
+            let dir = AtomicDir::create(out_dir, name)?;
             package.write_dir(template.staged, &template.jars, dir.root())?;
-            dir.commit()?
+            (dir.commit()?, None)
         }
     };
     Ok(OutputFile {
         format,
         path: PathBuf::from(name),
         bytes,
+        sha256: digests.as_ref().map(|d| d.sha256.clone()),
+        sha512: digests.map(|d| d.sha512),
     })
 }

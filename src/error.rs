@@ -85,6 +85,22 @@ pub enum Error {
         first: String,
     },
 
+    /// `--max-missing-percent` and the locale lacks more strings than that.
+    #[error(
+        "{missing} of {total} strings are missing ({percent:.1}%, more than \
+         --max-missing-percent {max}); complete the translation or raise the threshold"
+    )]
+    TooManyMissing {
+        /// Missing strings.
+        missing: u64,
+        /// en-US strings.
+        total: u64,
+        /// The share.
+        percent: f64,
+        /// The threshold.
+        max: f64,
+    },
+
     /// One locale failed; the others go on.
     #[error("locale {locale}: {source}")]
     Locale {

@@ -157,8 +157,12 @@ mod tests {
             ),
             ("[locales]\nfr = {}\n", "missing field `defaults`"),
             (
-                "[defaults]\nplatforms=[]\n[locales]\nfr = { weight = 1 }\n",
+                "[defaults]\nplatforms=[]\n[locales]\nfr = { wieght = 1 }\n",
                 "unknown field",
+            ),
+            (
+                "[defaults]\nplatforms=[]\n[locales]\nfr = { weight = 0 }\n",
+                "at least 1",
             ),
         ];
         for (text, want) in cases {

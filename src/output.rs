@@ -21,12 +21,14 @@ pub struct AtomicFile {
 }
 
 impl AtomicFile {
-    /// Starts writing `dir/name`.
+    /// Starts writing `dir/name`; `name` may hold subdirectories, which are created.
     pub fn create(dir: &Path, name: &str) -> Result<AtomicFile> {
         let path = dir.join(name);
+        let (parent, file_name) = split(&path);
+        fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
         let temp = tempfile::Builder::new()
-            .prefix(&format!(".{name}.tmp-"))
-            .tempfile_in(dir)
+            .prefix(&format!(".{file_name}.tmp-"))
+            .tempfile_in(parent)
             .map_err(|e| Error::io(&path, e))?;
         Ok(AtomicFile { temp, path })
     }
@@ -65,12 +67,14 @@ pub struct AtomicDir {
 }
 
 impl AtomicDir {
-    /// Starts writing the directory `dir/name`.
+    /// Starts writing the directory `dir/name`; `name` may hold subdirectories.
     pub fn create(dir: &Path, name: &str) -> Result<AtomicDir> {
         let path = dir.join(name);
+        let (parent, file_name) = split(&path);
+        fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
         let temp = tempfile::Builder::new()
-            .prefix(&format!(".{name}.tmp-"))
-            .tempdir_in(dir)
+            .prefix(&format!(".{file_name}.tmp-"))
+            .tempdir_in(parent)
             .map_err(|e| Error::io(&path, e))?;
         Ok(AtomicDir { temp, path })
     }
@@ -113,6 +117,94 @@ pub fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<u64> {
     file.commit()
 }
 
+fn split(path: &Path) -> (&Path, String) {
+    let parent = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    (parent, name)
+}
+
+/// The digests downstream tasks check an artifact against.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Digests {
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256, lowercase hex.
+    pub sha256: String,
+    /// SHA-512, lowercase hex.
+    pub sha512: String,
+}
+
+/// A writer that hashes what goes through it, so an output's checksums come from the bytes
+/// as they are written, not from reading the file back.
+pub struct HashingWriter<W> {
+    inner: W,
+    sha256: sha2::Sha256,
+    sha512: sha2::Sha512,
+    size: u64,
+}
+
+impl<W: Write> HashingWriter<W> {
+    /// Wraps `inner`.
+    pub fn new(inner: W) -> Self {
+        use sha2::Digest;
+        HashingWriter {
+            inner,
+            sha256: sha2::Sha256::new(),
+            sha512: sha2::Sha512::new(),
+            size: 0,
+        }
+    }
+
+    /// The inner writer and the digests of everything written.
+    pub fn finish(self) -> (W, Digests) {
+        use sha2::Digest;
+        let digests = Digests {
+            size: self.size,
+            sha256: hex(&self.sha256.finalize()),
+            sha512: hex(&self.sha512.finalize()),
+        };
+        (self.inner, digests)
+    }
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        use sha2::Digest;
+        let n = self.inner.write(buf)?;
+        self.sha256.update(&buf[..n]);
+        self.sha512.update(&buf[..n]);
+        self.size += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// The SHA-256 of a file, for input digests.
+pub fn sha256_file(path: &Path) -> Result<String> {
+    use sha2::Digest;
+    let mut file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut hasher = sha2::Sha256::new();
+    let mut buf = vec![0; 1 << 20];
+    loop {
+        let n = io::Read::read(&mut file, &mut buf).map_err(|e| Error::io(path, e))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hex(&hasher.finalize()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn tree_size(dir: &Path) -> io::Result<u64> {
     let mut total = 0;
     for entry in walkdir::WalkDir::new(dir) {
@@ -146,6 +238,24 @@ mod tests {
         assert_eq!(file.commit().unwrap(), 4);
         assert_eq!(fs::read(dir.path().join("out.tar.bz2")).unwrap(), b"data");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn hashes_match_known_digests_and_subdirectories_are_made() {
+        let mut w = HashingWriter::new(Vec::new());
+        w.write_all(b"abc").unwrap();
+        let (bytes, digests) = w.finish();
+        assert_eq!(bytes, b"abc");
+        assert_eq!(digests.size, 3);
+        assert_eq!(
+            digests.sha256,
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert!(digests.sha512.starts_with("ddaf35a193617aba"));
+        let dir = tempfile::tempdir().unwrap();
+        let file = AtomicFile::create(dir.path(), "update/linux-x86_64/fr/x.mar").unwrap();
+        file.commit().unwrap();
+        assert!(dir.path().join("update/linux-x86_64/fr/x.mar").exists());
     }
 
     #[test]

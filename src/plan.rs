@@ -105,6 +105,14 @@ pub struct RepackPlan {
     pub mtime: u64,
     /// Langpacks found under `--l10n` that the locales list does not ship here.
     pub ignored: Vec<String>,
+    /// Release naming (`linux-x86_64/<locale>/firefox-<version>.tar.bz2`).
+    pub release: bool,
+    /// `--build-number`, recorded in manifest.json.
+    pub build_number: Option<u32>,
+    /// Fail a locale whose missing strings exceed this share of en-US's, in percent.
+    pub max_missing_percent: Option<f64>,
+    /// SHA-256 of the en-US package; set by [`RepackPlan::apply_build`].
+    pub input_sha256: String,
 }
 
 impl RepackPlan {
@@ -223,6 +231,25 @@ impl RepackPlan {
         if let Some(channel) = &args.mar_channel_id {
             check_channel_id(channel)?;
         }
+        match (&args.version, args.release) {
+            (Some(version), _) if !naming::is_valid_version(version) => {
+                return Err(usage(format!(
+                    "--version {version}: not a Firefox version (153.0, 153.0b3, 153.0.1, \
+                     153.7.0esr, 154.0a1)"
+                )));
+            }
+            (None, true) => {
+                return Err(usage(
+                    "--release needs --version (for example 153.0)".into(),
+                ));
+            }
+            _ => {}
+        }
+        if let Some(p) = args.max_missing_percent
+            && !(0.0..=100.0).contains(&p)
+        {
+            return Err(usage(format!("--max-missing-percent {p}: give 0 to 100")));
+        }
         // Firefox's updater has no ARM64 BCJ decoder; x86 BCJ broke aarch64 updates
         // (build-mar #63). Only x86 and x86_64 members get it.
         let x86_bcj = platform != "linux64-aarch64";
@@ -241,9 +268,13 @@ impl RepackPlan {
             source_date_epoch: args.source_date_epoch,
             mar_channel_id: args.mar_channel_id.clone(),
             app_version: String::new(),
-            version: String::new(),
+            version: args.version.clone().unwrap_or_default(),
             mtime: FALLBACK_EPOCH,
             ignored,
+            release: args.release,
+            build_number: args.build_number,
+            max_missing_percent: args.max_missing_percent,
+            input_sha256: String::new(),
         })
     }
 
@@ -264,7 +295,10 @@ impl RepackPlan {
                 )));
             }
         }
-        self.version = naming::display_version(&staged.app.version, &file_name(&self.input));
+        if self.version.is_empty() {
+            self.version = naming::display_version(&staged.app.version, &file_name(&self.input));
+        }
+        self.input_sha256 = crate::output::sha256_file(&self.input)?;
         self.mtime = self
             .source_date_epoch
             .or_else(|| staged.app.build_id.as_deref().and_then(build_id_epoch))
@@ -272,9 +306,18 @@ impl RepackPlan {
         Ok(())
     }
 
-    /// The output name of a locale, without extension.
-    pub fn output_stem(&self, locale: &str) -> String {
-        naming::nightly_stem(&self.version, locale, self.path_platform)
+    /// Where a locale's output of `format` goes, relative to the output directory: nightly
+    /// names by default, Mozilla's release layout with `--release`.
+    pub fn output_name(&self, locale: &str, format: Format) -> String {
+        if self.release {
+            naming::release_path(&self.version, locale, self.path_platform, format)
+        } else {
+            format!(
+                "{}{}",
+                naming::nightly_stem(&self.version, locale, self.path_platform),
+                format.suffix()
+            )
+        }
     }
 }
 

@@ -217,6 +217,8 @@ impl MarJob<'_> {
             format: Format::Mar,
             path: PathBuf::from(name),
             bytes,
+            sha256: None,
+            sha512: None,
         })
     }
 

@@ -43,6 +43,12 @@ pub struct OutputFile {
     pub path: PathBuf,
     /// Size in bytes (for a directory, the sum of its files).
     pub bytes: u64,
+    /// SHA-256 and SHA-512 of a file output, computed while it was written.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha256: Option<String>,
+    /// See `sha256`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sha512: Option<String>,
 }
 
 /// The result of one locale.
@@ -117,6 +123,8 @@ pub struct Report<'a> {
     pub input: &'a Path,
     /// The display version.
     pub version: &'a str,
+    /// SHA-256 of the en-US package.
+    pub input_sha256: &'a str,
     /// The taskgraph platform.
     pub platform: &'a str,
     /// Formats written.
@@ -146,6 +154,7 @@ pub fn finish(plan: &RepackPlan, outcomes: &mut [LocaleOutcome]) -> Result<Strin
         schema: 1,
         input: &plan.input,
         version: &plan.version,
+        input_sha256: &plan.input_sha256,
         platform: &plan.platform,
         formats: &plan.formats,
         summary,
@@ -158,7 +167,80 @@ pub fn finish(plan: &RepackPlan, outcomes: &mut [LocaleOutcome]) -> Result<Strin
         "fallbacks.txt",
         fallback_text(outcomes).as_bytes(),
     )?;
+    write_checksums(plan, outcomes)?;
     Ok(summary_table(outcomes))
+}
+
+/// One artifact of `manifest.json`.
+#[derive(Debug, Serialize)]
+struct Artifact<'a> {
+    locale: &'a str,
+    platform: &'a str,
+    kind: Format,
+    path: String,
+    size: u64,
+    sha256: &'a str,
+    sha512: &'a str,
+}
+
+/// `SHA512SUMS`, `SHA256SUMS` (`<hex>  <path>`, sorted by path, as generate-checksums.py
+/// writes them), `target.checksums` (beetmover's `<hex> <algorithm> <size> <path>` lines,
+/// sha512 then sha256, no final newline) and `manifest.json`, over every file written, from
+/// the digests computed while writing.
+fn write_checksums(plan: &RepackPlan, outcomes: &[LocaleOutcome]) -> Result<()> {
+    let mut artifacts: Vec<Artifact<'_>> = outcomes
+        .iter()
+        .flat_map(|o| o.outputs.iter().map(move |f| (o, f)))
+        .filter_map(|(o, f)| {
+            Some(Artifact {
+                locale: &o.locale,
+                platform: &plan.platform,
+                kind: f.format,
+                path: f.path.to_string_lossy().into_owned(),
+                size: f.bytes,
+                sha256: f.sha256.as_deref()?,
+                sha512: f.sha512.as_deref()?,
+            })
+        })
+        .collect();
+    artifacts.sort_by(|a, b| a.path.cmp(&b.path));
+    let sha512: String = artifacts
+        .iter()
+        .map(|a| format!("{}  {}\n", a.sha512, a.path))
+        .collect();
+    let sha256: String = artifacts
+        .iter()
+        .map(|a| format!("{}  {}\n", a.sha256, a.path))
+        .collect();
+    output::write_file(&plan.output_dir, "SHA512SUMS", sha512.as_bytes())?;
+    output::write_file(&plan.output_dir, "SHA256SUMS", sha256.as_bytes())?;
+    let beetmover: Vec<String> = artifacts
+        .iter()
+        .flat_map(|a| {
+            [
+                format!("{} sha512 {} {}", a.sha512, a.size, a.path),
+                format!("{} sha256 {} {}", a.sha256, a.size, a.path),
+            ]
+        })
+        .collect();
+    output::write_file(
+        &plan.output_dir,
+        "target.checksums",
+        beetmover.join("\n").as_bytes(),
+    )?;
+    let manifest = serde_json::json!({
+        "schema": 1,
+        "product": "firefox",
+        "version": plan.version,
+        "build_number": plan.build_number,
+        "platform": plan.platform,
+        "release": plan.release,
+        "input": { "path": plan.input, "sha256": plan.input_sha256 },
+        "artifacts": artifacts,
+    });
+    let json = serde_json::to_vec_pretty(&manifest).expect("the manifest serializes");
+    output::write_file(&plan.output_dir, "manifest.json", &json)?;
+    Ok(())
 }
 
 /// The end-of-run table: one line per locale, then the errors in full.
@@ -358,6 +440,8 @@ mod tests {
             format: Format::TarBz2,
             path: "firefox-1.de.linux-x86_64.tar.bz2".into(),
             bytes: 2048,
+            sha256: None,
+            sha512: None,
         });
         let mut bad = LocaleOutcome::new("es-ES");
         bad.status = Status::Failed {

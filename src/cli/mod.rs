@@ -30,6 +30,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Repack an en-US build for one or more locales.
+    // Its --version is the release's version, not this program's.
+    #[command(disable_version_flag = true)]
     Repack(repack::RepackArgs),
     /// List the locales of locales.toml that ship on a platform.
     ListLocales(list_locales::ListLocalesArgs),

@@ -79,6 +79,25 @@ pub struct RepackArgs {
     #[arg(long, env = "SOURCE_DATE_EPOCH", value_name = "SECONDS")]
     pub source_date_epoch: Option<u64>,
 
+    /// Mozilla's release layout and names: linux-x86_64/<locale>/firefox-<version>.tar.bz2,
+    /// update/linux-x86_64/<locale>/firefox-<version>.complete.mar. Needs --version.
+    #[arg(long, requires = "version")]
+    pub release: bool,
+
+    /// The display version for output names (153.0, 153.0b3, 153.7.0esr, 154.0a1); default:
+    /// application.ini's Version (+esr when the input's name says so).
+    #[arg(long)]
+    pub version: Option<String>,
+
+    /// The release's build number, recorded in manifest.json.
+    #[arg(long, value_name = "N", requires = "release")]
+    pub build_number: Option<u32>,
+
+    /// Fail a locale (exit 1, nothing written for it) whose missing strings are more than
+    /// this percentage of en-US's strings, instead of shipping it half in English.
+    #[arg(long, value_name = "P")]
+    pub max_missing_percent: Option<f64>,
+
     /// Print only the summary.
     #[arg(short, long)]
     pub quiet: bool,

@@ -173,6 +173,9 @@ pub struct Layout {
     pub package_slots: BTreeSet<usize>,
     /// Every message and term id of the en-US Fluent files, to resolve references.
     pub fluent_ids: HashSet<String>,
+    /// How many strings the en-US build's localizable files hold, as compare-locales counts
+    /// them: the denominator of `--max-missing-percent`.
+    pub total_strings: u64,
 }
 
 /// The localizable parts of one jar.
@@ -188,7 +191,7 @@ pub struct JarLayout {
 impl Layout {
     /// Analyses the staged build.
     pub fn analyze(staged: &StagedBuild) -> Layout {
-        let jars = staged
+        let jars: Vec<JarLayout> = staged
             .jars
             .iter()
             .map(|jar| {
@@ -237,12 +240,20 @@ impl Layout {
             .collect();
         let en_us_fluent = format!("localization/{SOURCE_LOCALE}/");
         let mut fluent_ids = HashSet::new();
-        for jar in &staged.jars {
+        let mut total_strings = 0u64;
+        for (jar, layout) in staged.jars.iter().zip(&jars) {
             for (i, entry) in jar.entries.iter().enumerate() {
-                if entry.name.starts_with(&en_us_fluent)
-                    && entry.name.ends_with(".ftl")
-                    && let Ok(bytes) = decompressed(staged, jar, i)
-                {
+                let name = entry.name.as_str();
+                let fluent = name.starts_with(&en_us_fluent);
+                let chrome = layout.lines.iter().any(|l| name.starts_with(&l.dir));
+                if !(fluent || chrome) || merge::Format::of(name).is_none() {
+                    continue;
+                }
+                let Ok(bytes) = decompressed(staged, jar, i) else {
+                    continue;
+                };
+                total_strings += u64::from(merge::count_strings(name, &bytes).unwrap_or(0));
+                if fluent && name.ends_with(".ftl") {
                     let text = String::from_utf8_lossy(&bytes);
                     fluent_ids.extend(ftl::defined_ids(&text).map(str::to_owned));
                 }
@@ -252,6 +263,7 @@ impl Layout {
             jars,
             package_slots,
             fluent_ids,
+            total_strings,
         }
     }
 }

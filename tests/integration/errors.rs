@@ -35,11 +35,15 @@ fn a_broken_langpack_fails_only_its_locale() {
     assert_eq!(
         listing(&out),
         [
+            "SHA256SUMS",
+            "SHA512SUMS",
             "fallbacks.txt",
             "firefox-140.0.de.linux-x86_64.tar.bz2",
             "firefox-140.0.fr.linux-x86_64.tar.bz2",
             "firefox-140.0.ja.linux-x86_64.tar.bz2",
+            "manifest.json",
             "report.json",
+            "target.checksums",
         ]
     );
     let report: serde_json::Value =

@@ -7,6 +7,7 @@
 mod agreement;
 mod corpus;
 mod errors;
+mod release;
 mod repack;
 mod strings;
 mod update;

@@ -235,10 +235,14 @@ fn the_dir_format_is_the_tarball_unpacked() {
     assert_eq!(
         listing(&out),
         [
+            "SHA256SUMS",
+            "SHA512SUMS",
             "fallbacks.txt",
             "firefox-140.0.fr.linux-x86_64",
             "firefox-140.0.fr.linux-x86_64.tar.bz2",
-            "report.json"
+            "manifest.json",
+            "report.json",
+            "target.checksums",
         ]
     );
 }
