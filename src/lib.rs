@@ -27,5 +27,6 @@ pub mod repackage;
 pub mod report;
 pub mod stage;
 pub mod update;
+pub mod verify;
 
 pub use error::{Error, Result};

@@ -7,6 +7,7 @@ pub mod inspect;
 pub mod list_locales;
 pub mod repack;
 pub mod repackage;
+pub mod verify;
 
 use clap::{Parser, Subcommand};
 
@@ -37,6 +38,8 @@ pub enum Command {
     ListLocales(list_locales::ListLocalesArgs),
     /// Build complete MARs from localized packages that came back from signing.
     Repackage(repackage::RepackageArgs),
+    /// Re-open every artifact of an output directory and check it before handing it off.
+    Verify(verify::VerifyArgs),
     /// Print a deterministic listing of a MAR file.
     Inspect(inspect::InspectArgs),
 }
@@ -58,6 +61,7 @@ impl Cli {
             Command::ListLocales(args) => args.run(),
             Command::Inspect(args) => args.run(),
             Command::Repackage(args) => args.run(),
+            Command::Verify(args) => args.run(),
         }
     }
 }

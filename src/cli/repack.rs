@@ -98,6 +98,10 @@ pub struct RepackArgs {
     #[arg(long, value_name = "P")]
     pub max_missing_percent: Option<f64>,
 
+    /// Run `verify` on the output directory at the end; its failures make the exit code 1.
+    #[arg(long)]
+    pub verify: bool,
+
     /// Print only the summary.
     #[arg(short, long)]
     pub quiet: bool,
@@ -135,7 +139,10 @@ impl RepackArgs {
         let mut outcomes = pool.install(|| batch::run(&plan, &staged, &progress))?;
         let table = report::finish(&plan, &mut outcomes)?;
         print!("{table}");
-        let all_ok = outcomes.iter().all(|o| o.status == Status::Ok);
+        let mut all_ok = outcomes.iter().all(|o| o.status == Status::Ok);
+        if self.verify {
+            all_ok &= super::verify::report(&plan.output_dir)?;
+        }
         Ok(if all_ok {
             Outcome::Complete
         } else {

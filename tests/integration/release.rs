@@ -123,3 +123,102 @@ fn a_half_translated_locale_can_be_refused() {
         "ja misses 10 of 134"
     );
 }
+
+/// Rebuilds `tarball` with `res/multilocale.txt` in omni.ja set to `text`, and records the
+/// new size and hashes in manifest.json, so that only the identity check can notice.
+fn tamper_multilocale(out: &std::path::Path, rel: &str, text: &str) {
+    let script = r#"
+import hashlib, io, json, os, sys, tarfile, zipfile
+out, rel, text = sys.argv[1], sys.argv[2], sys.argv[3]
+path = os.path.join(out, rel)
+with tarfile.open(path, 'r:bz2') as t:
+    members = [(m, t.extractfile(m).read() if m.isfile() else None) for m in t]
+buf = io.BytesIO()
+with tarfile.open(fileobj=buf, mode='w:bz2') as t:
+    for m, data in members:
+        if m.name.endswith('firefox/omni.ja'):
+            src = zipfile.ZipFile(io.BytesIO(data))
+            new = io.BytesIO()
+            with zipfile.ZipFile(new, 'w') as z:
+                for info in src.infolist():
+                    body = text.encode() if info.filename == 'res/multilocale.txt' else src.read(info)
+                    z.writestr(info, body)
+            data = new.getvalue()
+            m.size = len(data)
+        t.addfile(m, io.BytesIO(data) if data is not None else None)
+blob = buf.getvalue()
+open(path, 'wb').write(blob)
+manifest = json.load(open(os.path.join(out, 'manifest.json')))
+for a in manifest['artifacts']:
+    if a['path'] == rel:
+        a['size'] = len(blob)
+        a['sha256'] = hashlib.sha256(blob).hexdigest()
+        a['sha512'] = hashlib.sha512(blob).hexdigest()
+json.dump(manifest, open(os.path.join(out, 'manifest.json'), 'w'))
+"#;
+    check(
+        Command::new("python3")
+            .args(["-c", script])
+            .arg(out)
+            .arg(rel)
+            .arg(text),
+    );
+}
+
+#[test]
+fn verify_passes_fresh_outputs_and_names_each_problem() {
+    if !have("python3") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let run = repack(
+        &fixtures().join("xpi"),
+        &out,
+        &["--formats", "tar.bz2,mar", "--verify"],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("verify: 6 artifacts checked, all good"),
+        "{}",
+        run.stdout
+    );
+
+    let verify = || l10n_repack(&["verify", out.to_str().unwrap()]);
+    // A flipped byte.
+    let mar = out.join("firefox-140.0.fr.linux-x86_64.complete.mar");
+    let mut bytes = std::fs::read(&mar).unwrap();
+    bytes[200] ^= 1;
+    std::fs::write(&mar, &bytes).unwrap();
+    let run = verify();
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("firefox-140.0.fr.linux-x86_64.complete.mar: sha256 does not match"),
+        "{}",
+        run.stdout
+    );
+    // A deleted artifact.
+    std::fs::remove_file(out.join("firefox-140.0.de.linux-x86_64.tar.bz2")).unwrap();
+    let run = verify();
+    assert!(
+        run.stdout
+            .contains("firefox-140.0.de.linux-x86_64.tar.bz2: cannot be read"),
+        "{}",
+        run.stdout
+    );
+    // A package that would silently start in English.
+    tamper_multilocale(&out, "firefox-140.0.ja.linux-x86_64.tar.bz2", "en-US\n");
+    let run = verify();
+    assert!(
+        run.stdout
+            .contains("firefox-140.0.ja.linux-x86_64.tar.bz2: omni.ja res/multilocale.txt"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !run.stdout.contains("ja.linux-x86_64.tar.bz2: sha256"),
+        "{}",
+        run.stdout
+    );
+}

@@ -1,0 +1,267 @@
+//! `verify`: re-open every artifact of an output directory before handing it off.
+//!
+//! A localized build that silently stayed English is the failure this catches (Firefox
+//! stays English without a word when `res/multilocale.txt` is wrong). For every artifact of
+//! `manifest.json`: it exists, its size and SHA-256/SHA-512 match; inside each package, the
+//! app jar says the locale (`default.locale`, `res/multilocale.txt`, a `chrome.<locale>.manifest`
+//! named by the root manifest and holding the locale's `locale` lines); inside each MAR, the
+//! same, plus the product information block's channel and version agree with the package's
+//! `update-settings.ini` and `application.ini`, and `precomplete` lists exactly the files the
+//! update adds.
+
+use std::collections::BTreeSet;
+use std::io::Read;
+use std::path::Path;
+
+use packagers::jar;
+use packagers::mar::MarReader;
+use serde::Deserialize;
+use sha2::Digest;
+
+use crate::error::{Error, Result};
+use crate::stage::parse_application_ini;
+use crate::update;
+
+/// One failed check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failure {
+    /// The artifact, relative to the output directory.
+    pub artifact: String,
+    /// What is wrong.
+    pub problem: String,
+}
+
+#[derive(Deserialize)]
+struct Manifest {
+    artifacts: Vec<ArtifactRecord>,
+}
+
+#[derive(Deserialize)]
+struct ArtifactRecord {
+    locale: String,
+    kind: String,
+    path: String,
+    size: u64,
+    sha256: String,
+    sha512: String,
+}
+
+/// Checks every artifact listed in `dir/manifest.json`; returns the failures (empty: all
+/// good) and how many artifacts were checked.
+pub fn verify(dir: &Path) -> Result<(Vec<Failure>, usize)> {
+    let manifest_path = dir.join("manifest.json");
+    let bytes = std::fs::read(&manifest_path).map_err(|e| {
+        Error::Usage(format!(
+            "{}: {e}; verify needs the manifest.json a repack writes",
+            manifest_path.display()
+        ))
+    })?;
+    let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|e| {
+        Error::Usage(format!(
+            "{}: not a repack manifest ({e})",
+            manifest_path.display()
+        ))
+    })?;
+    let mut failures = Vec::new();
+    for artifact in &manifest.artifacts {
+        let mut fail = |problem: String| {
+            failures.push(Failure {
+                artifact: artifact.path.clone(),
+                problem,
+            })
+        };
+        let path = dir.join(&artifact.path);
+        let data = match std::fs::read(&path) {
+            Ok(data) => data,
+            Err(e) => {
+                fail(format!("cannot be read: {e}"));
+                continue;
+            }
+        };
+        if data.len() as u64 != artifact.size {
+            fail(format!(
+                "size {} but manifest.json says {}",
+                data.len(),
+                artifact.size
+            ));
+        }
+        let sha256: String = sha2::Sha256::digest(&data)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let sha512: String = sha2::Sha512::digest(&data)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        if sha256 != artifact.sha256 {
+            fail("sha256 does not match manifest.json".into());
+        }
+        if sha512 != artifact.sha512 {
+            fail("sha512 does not match manifest.json".into());
+        }
+        let problems = match artifact.kind.as_str() {
+            "mar" => check_mar(&data, &artifact.locale),
+            "tar.bz2" | "tar.xz" => check_tarball(&data, &artifact.kind, &artifact.locale),
+            _ => Vec::new(),
+        };
+        for problem in problems {
+            fail(problem);
+        }
+    }
+    Ok((failures, manifest.artifacts.len()))
+}
+
+/// Locale identity in the app jar (`omni.ja`).
+fn check_jar(omni: &[u8], locale: &str) -> Vec<String> {
+    let entries = match jar::read_entries(omni) {
+        Ok(entries) => entries,
+        Err(e) => return vec![format!("omni.ja: {e}")],
+    };
+    let read = |name: &str| {
+        let info = entries.iter().find(|e| e.name == name)?;
+        jar::decompress(info, &omni[info.data.clone()]).ok()
+    };
+    let mut problems = Vec::new();
+    let want_default = format!("{locale}\n");
+    match read("default.locale") {
+        Some(d) if d == want_default.as_bytes() => {}
+        other => problems.push(format!(
+            "omni.ja default.locale is {:?}, not {want_default:?}",
+            other.map(|d| String::from_utf8_lossy(&d).into_owned())
+        )),
+    }
+    let first = read("res/multilocale.txt").map(|d| {
+        String::from_utf8_lossy(&d)
+            .split([',', '\n'])
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_owned()
+    });
+    if first.as_deref() != Some(locale) {
+        problems.push(format!(
+            "omni.ja res/multilocale.txt does not start with {locale} (Firefox would stay \
+             English): {first:?}"
+        ));
+    }
+    let own = format!("chrome/chrome.{locale}.manifest");
+    let root = read("chrome.manifest").map(|d| String::from_utf8_lossy(&d).into_owned());
+    if !root.is_some_and(|r| r.lines().any(|l| l.trim() == format!("manifest {own}"))) {
+        problems.push(format!("omni.ja chrome.manifest does not name {own}"));
+    }
+    let lines = read(&own).map(|d| String::from_utf8_lossy(&d).into_owned());
+    let localized = lines.is_some_and(|l| {
+        l.lines()
+            .any(|line| line.split_whitespace().nth(2) == Some(locale))
+    });
+    if !localized {
+        problems.push(format!(
+            "omni.ja {own} registers no chrome package for {locale}"
+        ));
+    }
+    problems
+}
+
+fn check_tarball(data: &[u8], kind: &str, locale: &str) -> Vec<String> {
+    let decoder: Box<dyn Read> = if kind == "tar.xz" {
+        Box::new(liblzma::read::XzDecoder::new_multi_decoder(data))
+    } else {
+        Box::new(bzip2::read::MultiBzDecoder::new(data))
+    };
+    let mut archive = tar::Archive::new(decoder);
+    let Ok(entries) = archive.entries() else {
+        return vec!["not a readable tarball".into()];
+    };
+    for entry in entries {
+        let Ok(mut entry) = entry else {
+            return vec!["the tarball is corrupt".into()];
+        };
+        let is_app_jar = entry
+            .path_bytes()
+            .split(|&b| b == b'/')
+            .skip(1)
+            .eq([&b"omni.ja"[..]]);
+        if is_app_jar {
+            let mut omni = Vec::new();
+            if entry.read_to_end(&mut omni).is_err() {
+                return vec!["the tarball is corrupt".into()];
+            }
+            return check_jar(&omni, locale);
+        }
+    }
+    vec!["the package has no omni.ja".into()]
+}
+
+fn check_mar(data: &[u8], locale: &str) -> Vec<String> {
+    let mut reader = match MarReader::new(std::io::Cursor::new(data)) {
+        Ok(reader) => reader,
+        Err(e) => return vec![format!("not a readable MAR: {e}")],
+    };
+    let entries = reader.entries().to_vec();
+    let info = reader.product_info().cloned();
+    let mut member = |name: &str| -> Option<Vec<u8>> {
+        let entry = entries.iter().find(|e| e.name == name)?;
+        let raw = reader.read(entry).ok()?;
+        let mut out = Vec::new();
+        liblzma::read::XzDecoder::new(&raw[..])
+            .read_to_end(&mut out)
+            .ok()?;
+        Some(out)
+    };
+    let mut problems = Vec::new();
+    match member("omni.ja") {
+        Some(omni) => problems.extend(check_jar(&omni, locale)),
+        None => problems.push("the MAR has no readable omni.ja member".into()),
+    }
+    let app = member("application.ini").and_then(|d| parse_application_ini(&d));
+    let channel = member("update-settings.ini")
+        .and_then(|d| update::channel_id(&String::from_utf8_lossy(&d)));
+    match (&info, app) {
+        (Some(info), Some(app)) if info.version != app.version => problems.push(format!(
+            "product version {} but application.ini says {}",
+            info.version, app.version
+        )),
+        (None, _) => problems.push("no product information block".into()),
+        _ => {}
+    }
+    if let (Some(info), Some(channel)) = (&info, channel)
+        && info.channel != channel
+    {
+        problems.push(format!(
+            "channel {} but update-settings.ini accepts {channel}",
+            info.channel
+        ));
+    }
+    let added: BTreeSet<String> = member(update::MANIFEST)
+        .map(|m| {
+            String::from_utf8_lossy(&m)
+                .lines()
+                .filter_map(|l| l.strip_prefix("add \""))
+                .filter_map(|l| l.split('"').next())
+                // createprecomplete.py leaves out anything under distribution/.
+                .filter(|f| !f.contains("distribution/"))
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    let removed: BTreeSet<String> = member("precomplete")
+        .map(|p| {
+            String::from_utf8_lossy(&p)
+                .lines()
+                .filter_map(|l| l.strip_prefix("remove \""))
+                .filter_map(|l| l.split('"').next())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    // precomplete leaves out what the manifest adds with add-if/add-if-not.
+    if added != removed {
+        let only_added: Vec<&String> = added.difference(&removed).collect();
+        let only_removed: Vec<&String> = removed.difference(&added).collect();
+        problems.push(format!(
+            "precomplete does not match updatev3.manifest (only added: {only_added:?}, only \
+             in precomplete: {only_removed:?})"
+        ));
+    }
+    problems
+}
