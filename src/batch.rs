@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::ops::Range;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use packagers::bzip2::{self, Bzip2Piece, Bzip2SpliceWriter};
@@ -36,6 +36,7 @@ use crate::output::{AtomicDir, AtomicFile, HashingWriter};
 use crate::package::{self, Item, LocalePackage};
 use crate::plan::{Format, RepackPlan};
 use crate::report::{LocaleOutcome, OutputFile, Progress, Status};
+use crate::resume;
 use crate::stage::MemberKind;
 use crate::stage::StagedBuild;
 use crate::update;
@@ -608,15 +609,42 @@ pub fn run(
         crate::report::human_bytes(template.shared_compressed_bytes())
     ));
     let stop = AtomicBool::new(false);
+    let finished = AtomicUsize::new(0);
+    // Test hook: abort the process (as a kill would) after this many locales are recorded.
+    let abort_after: Option<usize> = std::env::var("L10N_REPACK_TEST_ABORT_AFTER")
+        .ok()
+        .and_then(|v| v.parse().ok());
     progress.start(plan.locales.len());
     let mut outcomes: Vec<LocaleOutcome> = plan
         .locales
         .par_iter()
         .map(|(locale, source)| {
-            let outcome = if stop.load(Ordering::Relaxed) {
+            let key = source.as_ref().map(|s| resume::key(plan, locale, s));
+            let earlier = match (&key, plan.resume) {
+                (Some(Ok(key)), true) => resume::load(&plan.output_dir, locale, key),
+                _ => None,
+            };
+            let outcome = if let Some(earlier) = earlier {
+                earlier
+            } else if stop.load(Ordering::Relaxed) {
                 LocaleOutcome::skipped(locale)
             } else {
-                repack_locale(&template, plan, locale, source.as_ref())
+                let mut outcome = repack_locale(&template, plan, locale, source.as_ref());
+                if outcome.status == Status::Ok
+                    && let Some(key) = &key
+                {
+                    let saved = key.as_ref().map_err(|e| e.to_string()).and_then(|key| {
+                        resume::save(&plan.output_dir, key, &outcome).map_err(|e| e.to_string())
+                    });
+                    if let Err(error) = saved {
+                        outcome.status = Status::Failed { error };
+                    }
+                    let done = finished.fetch_add(1, Ordering::SeqCst) + 1;
+                    if abort_after == Some(done) {
+                        std::process::abort();
+                    }
+                }
+                outcome
             };
             if plan.fail_fast && matches!(outcome.status, Status::Failed { .. }) {
                 stop.store(true, Ordering::Relaxed);

@@ -25,6 +25,7 @@ pub mod package;
 pub mod plan;
 pub mod repackage;
 pub mod report;
+pub mod resume;
 pub mod stage;
 pub mod update;
 pub mod verify;

@@ -22,7 +22,7 @@ use crate::update;
 pub const FALLBACK_EPOCH: u64 = 1_262_304_000;
 
 /// An output format.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 pub enum Format {
     /// `firefox-<version>.<locale>.<platform>.tar.bz2`.
     #[serde(rename = "tar.bz2")]
@@ -111,6 +111,8 @@ pub struct RepackPlan {
     pub build_number: Option<u32>,
     /// Fail a locale whose missing strings exceed this share of en-US's, in percent.
     pub max_missing_percent: Option<f64>,
+    /// Skip locales an earlier run already finished with the same inputs.
+    pub resume: bool,
     /// SHA-256 of the en-US package; set by [`RepackPlan::apply_build`].
     pub input_sha256: String,
 }
@@ -274,6 +276,7 @@ impl RepackPlan {
             release: args.release,
             build_number: args.build_number,
             max_missing_percent: args.max_missing_percent,
+            resume: args.resume,
             input_sha256: String::new(),
         })
     }

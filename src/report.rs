@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::l10n::{Finding, FindingKind};
@@ -20,7 +20,7 @@ use crate::output;
 use crate::plan::{Format, RepackPlan};
 
 /// How a locale ended.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "kebab-case")]
 pub enum Status {
     /// Every output was written.
@@ -35,7 +35,7 @@ pub enum Status {
 }
 
 /// One written output.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutputFile {
     /// Which format.
     pub format: Format,
@@ -52,7 +52,7 @@ pub struct OutputFile {
 }
 
 /// The result of one locale.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct LocaleOutcome {
     /// The locale code.
     pub locale: String,
@@ -65,6 +65,9 @@ pub struct LocaleOutcome {
     pub outputs: Vec<OutputFile>,
     /// Wall time of this locale's task.
     pub seconds: f64,
+    /// Taken from an earlier run by `--resume`: its inputs and outputs had not changed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub resumed: bool,
     /// Count of findings by kind.
     pub counts: BTreeMap<FindingKind, usize>,
     /// Every fallback and oddity.
@@ -80,6 +83,7 @@ impl LocaleOutcome {
             langpack: None,
             outputs: Vec::new(),
             seconds: 0.0,
+            resumed: false,
             counts: BTreeMap::new(),
             findings: Vec::new(),
         }

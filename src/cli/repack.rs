@@ -98,6 +98,12 @@ pub struct RepackArgs {
     #[arg(long, value_name = "P")]
     pub max_missing_percent: Option<f64>,
 
+    /// Skip every locale an earlier run into the same output directory finished with the
+    /// same en-US package, langpack and options (its outputs still in place): a retried
+    /// chunk task redoes only what failed or was cut short.
+    #[arg(long)]
+    pub resume: bool,
+
     /// Run `verify` on the output directory at the end; its failures make the exit code 1.
     #[arg(long)]
     pub verify: bool,

@@ -41,7 +41,7 @@ use manifest::LocaleLine;
 pub const SOURCE_LOCALE: &str = "en-US";
 
 /// What kind of fallback or oddity a finding reports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FindingKind {
     /// A string the locale lacks: the en-US string is used (for Fluent, at run time).
@@ -75,7 +75,7 @@ impl FindingKind {
 }
 
 /// One fallback or oddity, for the report.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 pub struct Finding {
     /// What happened.
     pub kind: FindingKind,

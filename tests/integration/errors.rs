@@ -35,6 +35,7 @@ fn a_broken_langpack_fails_only_its_locale() {
     assert_eq!(
         listing(&out),
         [
+            ".l10n-repack",
             "SHA256SUMS",
             "SHA512SUMS",
             "fallbacks.txt",

@@ -222,3 +222,87 @@ fn verify_passes_fresh_outputs_and_names_each_problem() {
         run.stdout
     );
 }
+
+#[test]
+fn a_killed_run_resumes_where_it_stopped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (clean, killed) = (tmp.path().join("clean"), tmp.path().join("killed"));
+    let formats = ["--formats", "tar.bz2,mar", "-j", "1"];
+    assert_eq!(repack(&fixtures().join("xpi"), &clean, &formats).code, 0);
+
+    // The hook aborts the process right after the first locale is recorded, as a kill would.
+    let (input, xpi) = (fixture_build("tar.bz2"), fixtures().join("xpi"));
+    let mut args = vec![
+        "repack",
+        "-q",
+        "--input",
+        input.to_str().unwrap(),
+        "--l10n",
+        xpi.to_str().unwrap(),
+        "--output-dir",
+        killed.to_str().unwrap(),
+    ];
+    args.extend_from_slice(&formats);
+    let status = Command::new(env!("CARGO_BIN_EXE_l10n-repack"))
+        .args(&args)
+        .env("L10N_REPACK_TEST_ABORT_AFTER", "1")
+        .env_remove("SOURCE_DATE_EPOCH")
+        .output()
+        .unwrap()
+        .status;
+    assert!(!status.success(), "the hook killed the run");
+    let finished: Vec<String> = listing(&killed)
+        .into_iter()
+        .filter(|n| n.ends_with(".tar.bz2"))
+        .collect();
+    assert_eq!(finished, ["firefox-140.0.de.linux-x86_64.tar.bz2"]);
+    assert!(!killed.join("report.json").exists());
+
+    let run = repack(
+        &fixtures().join("xpi"),
+        &killed,
+        &[&formats[..], &["--resume"]].concat(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(killed.join("report.json")).unwrap()).unwrap();
+    let resumed: Vec<&str> = report["locales"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["resumed"] == true)
+        .map(|l| l["locale"].as_str().unwrap())
+        .collect();
+    assert_eq!(resumed, ["de"], "only the missing locales were redone");
+    for locale in ["de", "fr", "ja"] {
+        for suffix in [".tar.bz2", ".complete.mar"] {
+            let name = format!("firefox-140.0.{locale}.linux-x86_64{suffix}");
+            assert!(
+                std::fs::read(clean.join(&name)).unwrap()
+                    == std::fs::read(killed.join(&name)).unwrap(),
+                "{name} differs from a clean run"
+            );
+        }
+    }
+    assert_eq!(
+        std::fs::read(clean.join("SHA512SUMS")).unwrap(),
+        std::fs::read(killed.join("SHA512SUMS")).unwrap()
+    );
+
+    // Another option changes the outputs: nothing is resumed.
+    let run = repack(
+        &fixtures().join("xpi"),
+        &killed,
+        &[&formats[..], &["--resume", "--source-date-epoch", "1"]].concat(),
+    );
+    assert_eq!(run.code, 0);
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(killed.join("report.json")).unwrap()).unwrap();
+    assert!(
+        report["locales"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["resumed"].is_null())
+    );
+}

@@ -235,6 +235,7 @@ fn the_dir_format_is_the_tarball_unpacked() {
     assert_eq!(
         listing(&out),
         [
+            ".l10n-repack",
             "SHA256SUMS",
             "SHA512SUMS",
             "fallbacks.txt",

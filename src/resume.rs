@@ -1,0 +1,112 @@
+//! `--resume`: redo only what a killed or failed run did not finish.
+//!
+//! As soon as all of a locale's outputs are in place, a record is written atomically to
+//! `<output-dir>/.l10n-repack/<locale>.json`: the locale's outcome and a key, the SHA-256 of
+//! everything its outputs depend on (the en-US package, the langpack's bytes, every option
+//! that changes an output, and this program's version). With `--resume`, a locale whose
+//! record has the same key and whose outputs all exist with the recorded sizes is taken as
+//! done. A run killed at any point leaves either a record for a complete locale or none.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::langpack::LangpackSource;
+use crate::output;
+use crate::plan::RepackPlan;
+use crate::report::LocaleOutcome;
+
+/// Where the records live, inside the output directory.
+pub const RECORDS: &str = ".l10n-repack";
+
+#[derive(Serialize, Deserialize)]
+struct Record {
+    key: String,
+    outcome: LocaleOutcome,
+}
+
+/// The key of a locale: what its outputs depend on.
+pub fn key(plan: &RepackPlan, locale: &str, source: &LangpackSource) -> Result<String> {
+    let mut hasher = Sha256::new();
+    hasher.update(format!(
+        "l10n-repack {} resume 1\n",
+        env!("CARGO_PKG_VERSION")
+    ));
+    hasher.update(format!("{}\n{locale}\n", plan.input_sha256));
+    // Every option that changes an output's bytes or names.
+    let options = format!(
+        "{:?}",
+        (
+            &plan.formats,
+            &plan.platform,
+            plan.release,
+            &plan.version,
+            plan.build_number,
+            plan.mtime,
+            &plan.mar_channel_id,
+            plan.x86_bcj,
+            plan.strict,
+            plan.max_missing_percent,
+        )
+    );
+    hasher.update(options.as_bytes());
+    match source {
+        LangpackSource::Xpi(path) => {
+            hasher.update(fs::read(path).map_err(|e| Error::io(path, e))?);
+        }
+        LangpackSource::Dir(dir) => {
+            for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+                let entry = entry.map_err(|e| Error::io(dir, e.into()))?;
+                if entry.file_type().is_file() {
+                    let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path());
+                    hasher.update(rel.to_string_lossy().as_bytes());
+                    hasher.update([0]);
+                    let data = fs::read(entry.path()).map_err(|e| Error::io(entry.path(), e))?;
+                    hasher.update((data.len() as u64).to_le_bytes());
+                    hasher.update(&data);
+                }
+            }
+        }
+    }
+    Ok(hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
+}
+
+fn record_path(out_dir: &Path, locale: &str) -> PathBuf {
+    out_dir.join(RECORDS).join(format!("{locale}.json"))
+}
+
+/// Records a locale whose outputs are all written.
+pub fn save(out_dir: &Path, key: &str, outcome: &LocaleOutcome) -> Result<()> {
+    let record = Record {
+        key: key.to_owned(),
+        outcome: outcome.clone(),
+    };
+    let json = serde_json::to_vec_pretty(&record).expect("a record serializes");
+    output::write_file(
+        &out_dir.join(RECORDS),
+        &format!("{}.json", outcome.locale),
+        &json,
+    )?;
+    Ok(())
+}
+
+/// The earlier outcome of `locale`, if its key matches and its outputs are all there.
+pub fn load(out_dir: &Path, locale: &str, key: &str) -> Option<LocaleOutcome> {
+    let bytes = fs::read(record_path(out_dir, locale)).ok()?;
+    let record: Record = serde_json::from_slice(&bytes).ok()?;
+    let intact = record.key == key
+        && record.outcome.outputs.iter().all(|f| {
+            fs::metadata(out_dir.join(&f.path)).is_ok_and(|m| m.len() == f.bytes || m.is_dir())
+        });
+    intact.then(|| LocaleOutcome {
+        resumed: true,
+        ..record.outcome
+    })
+}
