@@ -105,7 +105,7 @@ pub fn load(out_dir: &Path, locale: &str, key: &str) -> Option<LocaleOutcome> {
         && record.outcome.outputs.iter().all(|f| {
             fs::metadata(out_dir.join(&f.path)).is_ok_and(|m| m.len() == f.bytes || m.is_dir())
         });
-    intact.then(|| LocaleOutcome {
+    intact.then_some(LocaleOutcome {
         resumed: true,
         ..record.outcome
     })
