@@ -86,7 +86,7 @@ struct MarPieces {
 }
 
 /// What `Template::prepare` compresses ahead of the locales.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Shared {
     /// Shared bzip2 pieces for `.tar.bz2`.
     pub tar_bz2: bool,
@@ -114,9 +114,51 @@ pub enum Segment {
     Local(Vec<u8>),
 }
 
+impl Shared {
+    /// The pieces `formats` need.
+    pub fn for_formats(formats: &[Format], x86_bcj: bool) -> Shared {
+        Shared {
+            tar_bz2: formats.contains(&Format::TarBz2),
+            tar_xz: formats.contains(&Format::TarXz),
+            mar: formats.contains(&Format::Mar).then_some(x86_bcj),
+        }
+    }
+}
+
 impl<'a> Template<'a> {
     /// Analyses the build and compresses every shared piece the outputs in `shared` need.
     pub fn prepare(staged: &'a StagedBuild, mtime: u64, shared: Shared) -> Result<Self> {
+        let mut template = Template::layout(staged, mtime)?;
+        template.encode(shared)?;
+        Ok(template)
+    }
+
+    /// Like [`Template::prepare`], through the shared-piece cache in `cache_dir` under
+    /// `key`: the pieces are loaded when the cache holds them intact, else encoded and
+    /// written there. Returns what happened with the cache.
+    pub fn prepare_cached(
+        staged: &'a StagedBuild,
+        mtime: u64,
+        shared: Shared,
+        cache_dir: &std::path::Path,
+        key: &str,
+    ) -> Result<(Self, crate::cache::Status)> {
+        let mut template = Template::layout(staged, mtime)?;
+        let loaded = crate::cache::load(cache_dir, key)
+            .and_then(|bytes| template.load_pieces(&bytes, shared));
+        let status = match loaded {
+            Ok(()) => crate::cache::Status::Used,
+            Err(reason) => {
+                template.encode(shared)?;
+                crate::cache::save(cache_dir, key, &template.save_pieces())?;
+                crate::cache::Status::Rebuilt(reason)
+            }
+        };
+        Ok((template, status))
+    }
+
+    /// What the shared pieces are made of, before any is compressed.
+    fn layout(staged: &'a StagedBuild, mtime: u64) -> Result<Self> {
         let layout = Layout::analyze(staged);
         let jars = staged
             .jars
@@ -148,7 +190,7 @@ impl<'a> Template<'a> {
             runs.push(RunSource::JarPrefix(j));
             runs.push(RunSource::JarDirectory(j));
         }
-        let mut template = Template {
+        let template = Template {
             staged,
             layout,
             jars,
@@ -165,11 +207,118 @@ impl<'a> Template<'a> {
             jar_runs,
             mar: None,
         };
-        template.encode_runs(shared.tar_bz2, shared.tar_xz)?;
-        if let Some(x86_bcj) = shared.mar {
-            template.mar = Some(template.encode_mar(XzOptions::mar(x86_bcj))?);
-        }
         Ok(template)
+    }
+
+    fn encode(&mut self, shared: Shared) -> Result<()> {
+        self.encode_runs(shared.tar_bz2, shared.tar_xz)?;
+        if let Some(x86_bcj) = shared.mar {
+            self.mar = Some(self.encode_mar(XzOptions::mar(x86_bcj))?);
+        }
+        Ok(())
+    }
+
+    /// Serializes every shared piece, in a fixed order, for the cache.
+    pub fn save_pieces(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        let count = |out: &mut Vec<u8>, n: usize| out.extend_from_slice(&(n as u64).to_le_bytes());
+        for run in &self.runs {
+            count(&mut out, run.bzip2.len());
+            run.bzip2.iter().for_each(|p| p.write_to(&mut out));
+            count(&mut out, run.xz.len());
+            run.xz.iter().for_each(|p| p.write_to(&mut out));
+        }
+        match &self.mar {
+            None => out.push(0),
+            Some(mar) => {
+                out.push(if mar.options.x86_bcj { 2 } else { 1 });
+                count(&mut out, mar.members.len());
+                for (member, piece) in &mar.members {
+                    count(&mut out, *member);
+                    piece.write_to(&mut out);
+                }
+                for (prefix, directory) in &mar.jars {
+                    prefix.write_to(&mut out);
+                    directory.write_to(&mut out);
+                }
+            }
+        }
+        out
+    }
+
+    /// Loads what [`Template::save_pieces`] wrote, if it fits this build and the pieces
+    /// `shared` asks for; else says why not.
+    fn load_pieces(&mut self, bytes: &[u8], shared: Shared) -> std::result::Result<(), String> {
+        let mut at = 0usize;
+        let bad = |what: &str| format!("the cached pieces do not fit this build ({what})");
+        let count = |at: &mut usize| -> std::result::Result<usize, String> {
+            let field = bytes.get(*at..*at + 8).ok_or_else(|| bad("truncated"))?;
+            *at += 8;
+            usize::try_from(u64::from_le_bytes(field.try_into().expect("8 bytes")))
+                .map_err(|_| bad("a count"))
+        };
+        let mut runs = Vec::with_capacity(self.runs.len());
+        for _ in &self.runs {
+            let mut bzip2 = Vec::new();
+            for _ in 0..count(&mut at)? {
+                let (piece, used) =
+                    Bzip2Piece::read_from(&bytes[at..]).map_err(|e| e.to_string())?;
+                at += used;
+                bzip2.push(piece);
+            }
+            let mut xz = Vec::new();
+            for _ in 0..count(&mut at)? {
+                let (piece, used) = XzBlocks::read_from(&bytes[at..]).map_err(|e| e.to_string())?;
+                at += used;
+                xz.push(piece);
+            }
+            runs.push((bzip2, xz));
+        }
+        let read_xz = |at: &mut usize| -> std::result::Result<XzBlocks, String> {
+            let (piece, used) = XzBlocks::read_from(&bytes[*at..]).map_err(|e| e.to_string())?;
+            *at += used;
+            Ok(piece)
+        };
+        let flag = *bytes.get(at).ok_or_else(|| bad("truncated"))?;
+        at += 1;
+        let mar = match flag {
+            0 => None,
+            1 | 2 => {
+                let options = XzOptions::mar(flag == 2);
+                let mut members = BTreeMap::new();
+                for _ in 0..count(&mut at)? {
+                    let member = count(&mut at)?;
+                    members.insert(member, read_xz(&mut at)?);
+                }
+                let mut jars = Vec::new();
+                for _ in &self.jars {
+                    jars.push((read_xz(&mut at)?, read_xz(&mut at)?));
+                }
+                Some(MarPieces {
+                    options,
+                    members,
+                    jars,
+                })
+            }
+            _ => return Err(bad("the MAR flag")),
+        };
+        let has = |runs: &[(Vec<Bzip2Piece>, Vec<XzBlocks>)], bz: bool| {
+            runs.iter()
+                .all(|(b, x)| if bz { !b.is_empty() } else { !x.is_empty() })
+        };
+        let fits = at == bytes.len()
+            && (!shared.tar_bz2 || has(&runs, true))
+            && (!shared.tar_xz || has(&runs, false))
+            && shared.mar.map(XzOptions::mar) == mar.as_ref().map(|m| m.options);
+        if !fits {
+            return Err(bad("other formats or platform"));
+        }
+        for (run, (bzip2, xz)) in self.runs.iter_mut().zip(runs) {
+            run.bzip2 = bzip2;
+            run.xz = xz;
+        }
+        self.mar = mar;
+        Ok(())
     }
 
     /// Compresses every shared run of the tarball, all blocks of all runs in parallel.
@@ -595,14 +744,27 @@ pub fn run(
     staged: &StagedBuild,
     progress: &Progress,
 ) -> Result<Vec<LocaleOutcome>> {
-    progress.note("encoding the pieces every locale shares");
+    progress.note("preparing the pieces every locale shares");
     let started = Instant::now();
-    let shared = Shared {
-        tar_bz2: plan.formats.contains(&Format::TarBz2),
-        tar_xz: plan.formats.contains(&Format::TarXz),
-        mar: plan.formats.contains(&Format::Mar).then_some(plan.x86_bcj),
+    let shared = Shared::for_formats(&plan.formats, plan.x86_bcj);
+    let template = match &plan.shared_cache {
+        None => Template::prepare(staged, plan.mtime, shared)?,
+        Some(dir) => {
+            let key = crate::cache::key(&plan.input_sha256, plan.mtime, shared);
+            let (template, status) =
+                Template::prepare_cached(staged, plan.mtime, shared, dir, &key)?;
+            match status {
+                crate::cache::Status::Used => {
+                    progress.note(&format!("shared pieces loaded from {}", dir.display()))
+                }
+                crate::cache::Status::Rebuilt(reason) => progress.warn(&format!(
+                    "the shared cache {} was not used ({reason}); it was rebuilt",
+                    dir.display()
+                )),
+            }
+            template
+        }
     };
-    let template = Template::prepare(staged, plan.mtime, shared)?;
     progress.note(&format!(
         "shared pieces ready in {:.1} s ({} compressed)",
         started.elapsed().as_secs_f64(),

@@ -12,6 +12,7 @@
 //! locales.
 
 pub mod batch;
+pub mod cache;
 pub mod chunk;
 pub mod cli;
 pub mod error;

@@ -113,6 +113,8 @@ pub struct RepackPlan {
     pub max_missing_percent: Option<f64>,
     /// Skip locales an earlier run already finished with the same inputs.
     pub resume: bool,
+    /// Where `prepare` left the shared pieces, if anywhere.
+    pub shared_cache: Option<PathBuf>,
     /// SHA-256 of the en-US package; set by [`RepackPlan::apply_build`].
     pub input_sha256: String,
 }
@@ -252,9 +254,7 @@ impl RepackPlan {
         {
             return Err(usage(format!("--max-missing-percent {p}: give 0 to 100")));
         }
-        // Firefox's updater has no ARM64 BCJ decoder; x86 BCJ broke aarch64 updates
-        // (build-mar #63). Only x86 and x86_64 members get it.
-        let x86_bcj = platform != "linux64-aarch64";
+        let x86_bcj = x86_bcj(&platform);
         Ok(RepackPlan {
             x86_bcj,
             input: args.input.clone(),
@@ -277,6 +277,7 @@ impl RepackPlan {
             build_number: args.build_number,
             max_missing_percent: args.max_missing_percent,
             resume: args.resume,
+            shared_cache: args.shared_cache.clone(),
             input_sha256: String::new(),
         })
     }
@@ -302,10 +303,7 @@ impl RepackPlan {
             self.version = naming::display_version(&staged.app.version, &file_name(&self.input));
         }
         self.input_sha256 = crate::output::sha256_file(&self.input)?;
-        self.mtime = self
-            .source_date_epoch
-            .or_else(|| staged.app.build_id.as_deref().and_then(build_id_epoch))
-            .unwrap_or(FALLBACK_EPOCH);
+        self.mtime = member_time(self.source_date_epoch, staged);
         Ok(())
     }
 
@@ -328,6 +326,20 @@ fn file_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
+}
+
+/// The time of every archive member: `SOURCE_DATE_EPOCH`, else the build's BuildID (UTC),
+/// else 2010-01-01.
+pub fn member_time(source_date_epoch: Option<u64>, staged: &StagedBuild) -> u64 {
+    source_date_epoch
+        .or_else(|| staged.app.build_id.as_deref().and_then(build_id_epoch))
+        .unwrap_or(FALLBACK_EPOCH)
+}
+
+/// Whether MAR members of `platform` get the x86 BCJ filter. Firefox's updater has no ARM64
+/// BCJ decoder and x86 BCJ broke aarch64 updates (build-mar #63): x86 and x86_64 only.
+pub fn x86_bcj(platform: &str) -> bool {
+    platform != "linux64-aarch64"
 }
 
 /// A MAR channel id as the updater and the signing tasks accept it: 1 to 63 ASCII bytes,

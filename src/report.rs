@@ -369,6 +369,11 @@ impl Progress {
         }
     }
 
+    /// A warning: printed even with `--quiet`.
+    pub fn warn(&self, message: &str) {
+        eprintln!("l10n-repack: warning: {message}");
+    }
+
     /// Starts counting `total` locales.
     pub fn start(&self, total: usize) {
         *self.total.lock().expect("progress lock") = total;

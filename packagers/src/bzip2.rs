@@ -157,6 +157,40 @@ pub struct Bzip2Piece {
 }
 
 impl Bzip2Piece {
+    /// Serializes the piece (for a cache on disk): bit length, block count, CRC and raw
+    /// length as little-endian integers, then the bits.
+    pub fn write_to(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.bit_len.to_le_bytes());
+        out.extend_from_slice(&self.blocks.to_le_bytes());
+        out.extend_from_slice(&self.crc.to_le_bytes());
+        out.extend_from_slice(&self.raw_len.to_le_bytes());
+        out.extend_from_slice(&self.bits);
+    }
+
+    /// Reads a piece [`write_to`](Self::write_to) wrote at the start of `bytes`; returns it
+    /// and the bytes it took. Callers check the bytes' integrity (a digest) first; this
+    /// only checks that the lengths are consistent.
+    pub fn read_from(bytes: &[u8]) -> crate::Result<(Bzip2Piece, usize)> {
+        let bad = || crate::Error::Bzip2Stream {
+            reason: "a cached piece is truncated".into(),
+        };
+        let field = |at: usize, len: usize| bytes.get(at..at + len).ok_or_else(bad);
+        let bit_len = u64::from_le_bytes(field(0, 8)?.try_into().expect("8 bytes"));
+        let blocks = u32::from_le_bytes(field(8, 4)?.try_into().expect("4 bytes"));
+        let crc = u32::from_le_bytes(field(12, 4)?.try_into().expect("4 bytes"));
+        let raw_len = u64::from_le_bytes(field(16, 8)?.try_into().expect("8 bytes"));
+        let len = usize::try_from(bit_len.div_ceil(8)).map_err(|_| bad())?;
+        let bits = field(24, len)?.to_vec();
+        let piece = Bzip2Piece {
+            bits,
+            bit_len,
+            blocks,
+            crc,
+            raw_len,
+        };
+        Ok((piece, 24 + len))
+    }
+
     /// The piece of no blocks: compresses empty data, appends nothing.
     fn empty() -> Self {
         Self {
@@ -869,6 +903,23 @@ sys.stdout.buffer.write(out)
         let mut piece = Bzip2Piece::encode(&content(Kind::Text, 5000)).unwrap();
         piece.crc ^= 1;
         assert!(decode(&splice([&piece])).is_err());
+    }
+
+    #[test]
+    fn pieces_round_trip_through_bytes() {
+        let pieces = [
+            Bzip2Piece::encode(b"").unwrap(),
+            Bzip2Piece::encode(&random_bytes(5000, 7)).unwrap(),
+        ];
+        let mut bytes = Vec::new();
+        for piece in &pieces {
+            piece.write_to(&mut bytes);
+        }
+        let (first, used) = Bzip2Piece::read_from(&bytes).unwrap();
+        let (second, rest) = Bzip2Piece::read_from(&bytes[used..]).unwrap();
+        assert_eq!([first, second], pieces);
+        assert_eq!(used + rest, bytes.len());
+        assert!(Bzip2Piece::read_from(&bytes[..bytes.len() - 1][used..]).is_err());
     }
 
     #[test]

@@ -146,6 +146,61 @@ pub struct XzBlocks {
 }
 
 impl XzBlocks {
+    /// Serializes the blocks (for a cache on disk): raw length, record count, each
+    /// record's sizes, the byte length, all little-endian, then the bytes.
+    pub fn write_to(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.raw_len.to_le_bytes());
+        out.extend_from_slice(&(self.records.len() as u64).to_le_bytes());
+        for record in &self.records {
+            out.extend_from_slice(&record.unpadded.to_le_bytes());
+            out.extend_from_slice(&record.uncompressed.to_le_bytes());
+        }
+        out.extend_from_slice(&(self.bytes.len() as u64).to_le_bytes());
+        out.extend_from_slice(&self.bytes);
+    }
+
+    /// Reads blocks [`write_to`](Self::write_to) wrote at the start of `bytes`; returns them
+    /// and the bytes they took. Callers check the bytes' integrity (a digest) first; this
+    /// checks that the lengths are consistent.
+    pub fn read_from(bytes: &[u8]) -> crate::Result<(XzBlocks, usize)> {
+        let bad = || crate::Error::Xz {
+            reason: "cached blocks are truncated or inconsistent".into(),
+        };
+        let mut at = 0;
+        let mut u64_at = || -> crate::Result<u64> {
+            let field = bytes.get(at..at + 8).ok_or_else(bad)?;
+            at += 8;
+            Ok(u64::from_le_bytes(field.try_into().expect("8 bytes")))
+        };
+        let raw_len = u64_at()?;
+        let count = usize::try_from(u64_at()?).map_err(|_| bad())?;
+        if count > bytes.len() / 16 {
+            return Err(bad());
+        }
+        let mut records = Vec::with_capacity(count);
+        for _ in 0..count {
+            records.push(Record {
+                unpadded: u64_at()?,
+                uncompressed: u64_at()?,
+            });
+        }
+        let len = usize::try_from(u64_at()?).map_err(|_| bad())?;
+        let data = bytes.get(at..at + len).ok_or_else(bad)?.to_vec();
+        let padded: u64 = records.iter().map(|r| r.unpadded.next_multiple_of(4)).sum();
+        let decoded: u64 = records.iter().map(|r| r.uncompressed).sum();
+        if padded != len as u64 || decoded != raw_len {
+            return Err(bad());
+        }
+        Ok((
+            XzBlocks {
+                bytes: data,
+                records,
+                raw_len,
+            },
+            at + len,
+        ))
+    }
+
     /// Compresses `data` as ONE block (zero blocks if empty).
     ///
     /// Cut large data with [`block_ranges`] first if it should land in several blocks. The
@@ -953,6 +1008,27 @@ sys.stdout.buffer.write(out)
                 assert_python_reads(&stream, b"", name);
             }
         }
+    }
+
+    #[test]
+    fn blocks_round_trip_through_bytes() {
+        let data = random_bytes(70_000, 3);
+        let pieces = [
+            XzBlocks::encode(b"", XzOptions::mar(false)).unwrap(),
+            XzBlocks::concat(&[
+                XzBlocks::encode(&data, XzOptions::mar(true)).unwrap(),
+                XzBlocks::encode(b"tail", XzOptions::mar(true)).unwrap(),
+            ]),
+        ];
+        let mut bytes = Vec::new();
+        for piece in &pieces {
+            piece.write_to(&mut bytes);
+        }
+        let (first, used) = XzBlocks::read_from(&bytes).unwrap();
+        let (second, rest) = XzBlocks::read_from(&bytes[used..]).unwrap();
+        assert_eq!([first, second], pieces);
+        assert_eq!(used + rest, bytes.len());
+        assert!(XzBlocks::read_from(&bytes[used..bytes.len() - 1]).is_err());
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 pub mod inspect;
 pub mod list_locales;
+pub mod prepare;
 pub mod repack;
 pub mod repackage;
 pub mod verify;
@@ -33,9 +34,11 @@ pub enum Command {
     /// Repack an en-US build for one or more locales.
     // Its --version is the release's version, not this program's.
     #[command(disable_version_flag = true)]
-    Repack(repack::RepackArgs),
+    Repack(Box<repack::RepackArgs>),
     /// List the locales of locales.toml that ship on a platform.
     ListLocales(list_locales::ListLocalesArgs),
+    /// Compress the pieces every locale shares once, into a cache chunk tasks reuse.
+    Prepare(prepare::PrepareArgs),
     /// Build complete MARs from localized packages that came back from signing.
     Repackage(repackage::RepackageArgs),
     /// Re-open every artifact of an output directory and check it before handing it off.
@@ -61,6 +64,7 @@ impl Cli {
             Command::ListLocales(args) => args.run(),
             Command::Inspect(args) => args.run(),
             Command::Repackage(args) => args.run(),
+            Command::Prepare(args) => args.run(),
             Command::Verify(args) => args.run(),
         }
     }

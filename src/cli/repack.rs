@@ -104,6 +104,11 @@ pub struct RepackArgs {
     #[arg(long)]
     pub resume: bool,
 
+    /// Take the shared pieces from this directory, written by `l10n-repack prepare` (they
+    /// are verified by digest; a stale or corrupt cache is rebuilt with a warning).
+    #[arg(long, value_name = "DIR")]
+    pub shared_cache: Option<PathBuf>,
+
     /// Run `verify` on the output directory at the end; its failures make the exit code 1.
     #[arg(long)]
     pub verify: bool,

@@ -306,3 +306,103 @@ fn a_killed_run_resumes_where_it_stopped() {
             .all(|l| l["resumed"].is_null())
     );
 }
+
+#[test]
+fn a_prepared_shared_cache_gives_the_same_outputs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let input = fixture_build("tar.bz2");
+    let formats = "tar.bz2,tar.xz,mar";
+    let run = l10n_repack(&[
+        "prepare",
+        "--input",
+        input.to_str().unwrap(),
+        "--shared-cache",
+        cache.to_str().unwrap(),
+        "--formats",
+        formats,
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let list = tmp.path().join("locales.toml");
+    std::fs::write(
+        &list,
+        "[defaults]\nplatforms = [\"linux64\"]\n[locales]\nde = {}\nfr = {}\nja = {}\n",
+    )
+    .unwrap();
+    let list = list.to_str().unwrap().to_owned();
+    let chunk = [
+        "--formats",
+        formats,
+        "--locales-file",
+        &list,
+        "--this-chunk",
+        "1",
+        "--locales-per-chunk",
+        "2",
+    ];
+    let mut runs = Vec::new();
+    for (name, tamper) in [("cached", false), ("corrupt", true)] {
+        if tamper {
+            let pieces = cache.join("pieces.bin");
+            let mut bytes = std::fs::read(&pieces).unwrap();
+            bytes[100] ^= 1;
+            std::fs::write(&pieces, bytes).unwrap();
+        }
+        let out = tmp.path().join(name);
+        let mut args = chunk.to_vec();
+        args.extend(["--shared-cache", cache.to_str().unwrap()]);
+        let run = l10n_repack(
+            &[
+                &["repack", "--input", input.to_str().unwrap()][..],
+                &["--l10n", fixtures().join("xpi").to_str().unwrap()],
+                &["--output-dir", out.to_str().unwrap()],
+                &args,
+            ]
+            .concat(),
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        runs.push((out, run.stderr));
+    }
+    assert!(
+        runs[0].1.contains("shared pieces loaded from"),
+        "{}",
+        runs[0].1
+    );
+    assert!(
+        runs[1].1.contains("does not match its digest"),
+        "{}",
+        runs[1].1
+    );
+    let uncached = tmp.path().join("uncached");
+    assert_eq!(repack(&fixtures().join("xpi"), &uncached, &chunk).code, 0);
+    for (out, _) in &runs {
+        for name in listing(&uncached)
+            .iter()
+            .filter(|n| n.starts_with("firefox-"))
+        {
+            assert!(
+                std::fs::read(out.join(name)).unwrap()
+                    == std::fs::read(uncached.join(name)).unwrap(),
+                "{name}"
+            );
+        }
+    }
+    // A cache made for other formats is not used, and is rebuilt.
+    let other = tmp.path().join("other");
+    let run = repack(
+        &fixtures().join("xpi"),
+        &other,
+        &[
+            "--formats",
+            "tar.bz2",
+            "--shared-cache",
+            cache.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        run.stderr
+            .contains("another en-US package or other settings"),
+        "{}",
+        run.stderr
+    );
+}

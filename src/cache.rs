@@ -1,0 +1,84 @@
+//! The shared-piece cache across tasks (DESIGN.md §7).
+//!
+//! `l10n-repack prepare --shared-cache DIR` compresses the pieces every locale shares once
+//! and writes them to DIR; each chunk task's `repack --shared-cache DIR` loads them instead
+//! of compressing them again. DIR holds `pieces.bin` (every piece, serialized in a fixed
+//! order) and `cache.json` (the key the pieces were made for, and the SHA-256 of
+//! `pieces.bin`). The key covers everything the pieces depend on: this program's version,
+//! the en-US package's digest, the member time, and which outputs' pieces are there (with
+//! the BCJ choice). A cache that is missing, made for other inputs, or whose bytes do not
+//! match their digest is rebuilt, with a warning; the outputs are the same either way.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::batch::Shared;
+use crate::error::Result;
+use crate::output;
+
+const PIECES: &str = "pieces.bin";
+const INDEX: &str = "cache.json";
+
+/// What happened with the cache.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Status {
+    /// The pieces came from the cache.
+    Used,
+    /// The cache could not be used (the reason) and was written anew.
+    Rebuilt(String),
+}
+
+#[derive(Serialize, Deserialize)]
+struct Index {
+    schema: u32,
+    key: String,
+    sha256: String,
+}
+
+/// The key of the pieces for an en-US package (`input_sha256`) and settings.
+pub fn key(input_sha256: &str, mtime: u64, shared: Shared) -> String {
+    let text = format!(
+        "l10n-repack {} pieces 1\n{input_sha256}\n{mtime}\n{}{}{:?}",
+        env!("CARGO_PKG_VERSION"),
+        u8::from(shared.tar_bz2),
+        u8::from(shared.tar_xz),
+        shared.mar
+    );
+    hex(&Sha256::digest(text.as_bytes()))
+}
+
+/// The cached pieces for `key`, checked against their digest; else why not.
+pub fn load(dir: &Path, key: &str) -> std::result::Result<Vec<u8>, String> {
+    let index =
+        std::fs::read(dir.join(INDEX)).map_err(|e| format!("no usable cache.json ({e})"))?;
+    let index: Index =
+        serde_json::from_slice(&index).map_err(|e| format!("cache.json is not readable ({e})"))?;
+    if index.key != key {
+        return Err("it was made for another en-US package or other settings".into());
+    }
+    let bytes = std::fs::read(dir.join(PIECES)).map_err(|e| format!("pieces.bin: {e}"))?;
+    if hex(&Sha256::digest(&bytes)) != index.sha256 {
+        return Err("pieces.bin does not match its digest (corrupt)".into());
+    }
+    Ok(bytes)
+}
+
+/// Writes `pieces` for `key` (each file atomically; the index last).
+pub fn save(dir: &Path, key: &str, pieces: &[u8]) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| crate::Error::io(dir, e))?;
+    output::write_file(dir, PIECES, pieces)?;
+    let index = Index {
+        schema: 1,
+        key: key.to_owned(),
+        sha256: hex(&Sha256::digest(pieces)),
+    };
+    let json = serde_json::to_vec_pretty(&index).expect("the index serializes");
+    output::write_file(dir, INDEX, &json)?;
+    Ok(())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,79 @@
+//! `l10n-repack prepare --input ... --shared-cache DIR`: the one-time work of a batch, done
+//! once for the M chunk tasks of a task graph.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::Outcome;
+use crate::batch::{Shared, Template};
+use crate::error::{Error, Result};
+use crate::plan::{self, Format};
+use crate::report::{Progress, human_bytes};
+use crate::stage::StagedBuild;
+
+/// Arguments of `prepare`.
+#[derive(Debug, Args)]
+pub struct PrepareArgs {
+    /// The en-US package the chunk tasks will repack.
+    #[arg(short, long, value_name = "FILE")]
+    pub input: PathBuf,
+
+    /// Where to write the shared pieces (give the same to `repack --shared-cache`).
+    #[arg(long, value_name = "DIR")]
+    pub shared_cache: PathBuf,
+
+    /// The formats the chunk tasks will write (their pieces are prepared).
+    #[arg(long, value_delimiter = ',', default_value = "tar.bz2")]
+    pub formats: Vec<String>,
+
+    /// Taskgraph platform (decides the MAR's BCJ filter).
+    #[arg(long, default_value = "linux64")]
+    pub platform: String,
+
+    /// As for `repack`: the time of every archive member.
+    #[arg(long, env = "SOURCE_DATE_EPOCH", value_name = "SECONDS")]
+    pub source_date_epoch: Option<u64>,
+
+    /// Worker threads (default: the number of CPUs).
+    #[arg(short, long, value_name = "N")]
+    pub jobs: Option<usize>,
+}
+
+impl PrepareArgs {
+    /// Stages the build, compresses the shared pieces, writes the cache.
+    pub fn run(&self) -> Result<Outcome> {
+        let formats: Vec<Format> = self
+            .formats
+            .iter()
+            .map(|f| {
+                Format::parse(f)
+                    .ok_or_else(|| Error::Usage(format!("--formats {f}: unknown format")))
+            })
+            .collect::<Result<_>>()?;
+        let progress = Progress::new(false);
+        let started = std::time::Instant::now();
+        let staged = StagedBuild::open(&self.input)?;
+        let input_sha256 = crate::output::sha256_file(&self.input)?;
+        let mtime = plan::member_time(self.source_date_epoch, &staged);
+        let shared = Shared::for_formats(&formats, plan::x86_bcj(&self.platform));
+        let jobs = self.jobs.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+        });
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(jobs.max(1))
+            .build()
+            .map_err(|e| Error::Usage(format!("--jobs {jobs}: {e}")))?;
+        let template = pool.install(|| Template::prepare(&staged, mtime, shared))?;
+        let key = crate::cache::key(&input_sha256, mtime, shared);
+        crate::cache::save(&self.shared_cache, &key, &template.save_pieces())?;
+        progress.note(&format!(
+            "shared pieces for {} written to {} in {:.1} s ({})",
+            self.formats.join(","),
+            self.shared_cache.display(),
+            started.elapsed().as_secs_f64(),
+            human_bytes(template.shared_compressed_bytes())
+        ));
+        Ok(Outcome::Complete)
+    }
+}
