@@ -169,7 +169,9 @@ impl RepackPlan {
             Some(path) => Locales::load(path)?,
             None => Locales::built_in(),
         };
-        let found = langpack::discover(&args.l10n)?;
+        // Absolute, so that report.json (and verify) can find the langpacks from anywhere.
+        let l10n = std::path::absolute(&args.l10n).unwrap_or_else(|_| args.l10n.clone());
+        let found = langpack::discover(&l10n)?;
         let mut ignored = Vec::new();
         let chunk = args.chunk.select(&list, &platform)?;
         let chunked = chunk.is_some();
@@ -258,7 +260,7 @@ impl RepackPlan {
         Ok(RepackPlan {
             x86_bcj,
             input: args.input.clone(),
-            l10n: args.l10n.clone(),
+            l10n: l10n.clone(),
             output_dir: args.output_dir.clone(),
             locales,
             platform,

@@ -133,6 +133,8 @@ pub struct Report<'a> {
     pub platform: &'a str,
     /// Formats written.
     pub formats: &'a [Format],
+    /// The options that shaped the outputs.
+    pub options: serde_json::Value,
     /// Locales that were written / failed / skipped.
     pub summary: BTreeMap<&'static str, usize>,
     /// Per locale, sorted.
@@ -161,6 +163,19 @@ pub fn finish(plan: &RepackPlan, outcomes: &mut [LocaleOutcome]) -> Result<Strin
         input_sha256: &plan.input_sha256,
         platform: &plan.platform,
         formats: &plan.formats,
+        options: serde_json::json!({
+            "release": plan.release,
+            "build_number": plan.build_number,
+            "mtime": plan.mtime,
+            "mar_channel_id": plan.mar_channel_id,
+            "x86_bcj": plan.x86_bcj,
+            "strict": plan.strict,
+            "max_missing_percent": plan.max_missing_percent,
+            "resume": plan.resume,
+            "shared_cache": plan.shared_cache,
+            "jobs": plan.jobs,
+            "l10n": plan.l10n,
+        }),
         summary,
         locales: outcomes,
     };

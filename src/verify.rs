@@ -2,7 +2,9 @@
 //!
 //! A localized build that silently stayed English is the failure this catches (Firefox
 //! stays English without a word when `res/multilocale.txt` is wrong). For every artifact of
-//! `manifest.json`: it exists, its size and SHA-256/SHA-512 match; inside each package, the
+//! `manifest.json`: it exists, its size and SHA-256/SHA-512 match; every localized file of
+//! the locale's langpack (as `report.json` names it) that the merge shipped unchanged is in
+//! the package byte for byte, so no swapped file still holds en-US content; inside each package, the
 //! app jar says the locale (`default.locale`, `res/multilocale.txt`, a `chrome.<locale>.manifest`
 //! named by the root manifest and holding the locale's `locale` lines); inside each MAR, the
 //! same, plus the product information block's channel and version agree with the package's
@@ -34,6 +36,57 @@ pub struct Failure {
 #[derive(Deserialize)]
 struct Manifest {
     artifacts: Vec<ArtifactRecord>,
+}
+
+/// What the run's report says about a locale: its langpack, and which files it changed.
+#[derive(Deserialize)]
+struct ReportLocale {
+    locale: String,
+    langpack: Option<std::path::PathBuf>,
+    #[serde(default)]
+    findings: Vec<crate::l10n::Finding>,
+}
+
+#[derive(Deserialize)]
+struct Report {
+    locales: Vec<ReportLocale>,
+}
+
+/// A locale's langpack files that must ship byte for byte: those under a chrome locale
+/// directory or `localization/<locale>/` that no finding says were changed.
+fn expected_files(dir: &Path, locale: &str) -> Vec<(String, Vec<u8>)> {
+    let Ok(bytes) = std::fs::read(dir.join("report.json")) else {
+        return Vec::new();
+    };
+    let Ok(report) = serde_json::from_slice::<Report>(&bytes) else {
+        return Vec::new();
+    };
+    let Some(entry) = report.locales.into_iter().find(|l| l.locale == locale) else {
+        return Vec::new();
+    };
+    let Some(path) = entry.langpack else {
+        return Vec::new();
+    };
+    let touched: BTreeSet<String> = entry.findings.into_iter().map(|f| f.file).collect();
+    let source = if path.is_dir() {
+        crate::langpack::LangpackSource::Dir(path)
+    } else {
+        crate::langpack::LangpackSource::Xpi(path)
+    };
+    let Ok(pack) = crate::langpack::LocalePack::load(locale, &source) else {
+        return Vec::new();
+    };
+    let chrome = format!("/locale/{locale}/");
+    let fluent = format!("localization/{locale}/");
+    pack.files
+        .into_iter()
+        .filter(|(p, _)| {
+            (p.contains(&chrome)
+                || p.contains(&fluent)
+                || p.contains(&format!("chrome/{locale}/locale/")))
+                && !touched.contains(p)
+        })
+        .collect()
 }
 
 #[derive(Deserialize)]
@@ -99,9 +152,12 @@ pub fn verify(dir: &Path) -> Result<(Vec<Failure>, usize)> {
         if sha512 != artifact.sha512 {
             fail("sha512 does not match manifest.json".into());
         }
+        let expected = expected_files(dir, &artifact.locale);
         let problems = match artifact.kind.as_str() {
-            "mar" => check_mar(&data, &artifact.locale),
-            "tar.bz2" | "tar.xz" => check_tarball(&data, &artifact.kind, &artifact.locale),
+            "mar" => check_mar(&data, &artifact.locale, &expected),
+            "tar.bz2" | "tar.xz" => {
+                check_tarball(&data, &artifact.kind, &artifact.locale, &expected)
+            }
             _ => Vec::new(),
         };
         for problem in problems {
@@ -109,6 +165,38 @@ pub fn verify(dir: &Path) -> Result<(Vec<Failure>, usize)> {
         }
     }
     Ok((failures, manifest.artifacts.len()))
+}
+
+/// Every `expected` langpack file (flat path) is in the package's jars, byte for byte.
+fn check_swapped(jars: &[(&str, &[u8])], expected: &[(String, Vec<u8>)]) -> Vec<String> {
+    let mut problems = Vec::new();
+    let read: Vec<(&str, Vec<jar::EntryInfo>, &[u8])> = jars
+        .iter()
+        .filter_map(|(base, bytes)| Some((*base, jar::read_entries(bytes).ok()?, *bytes)))
+        .collect();
+    for (flat, want) in expected {
+        let (base, name) = match flat.strip_prefix("browser/") {
+            Some(rest) => ("browser/", rest),
+            None => ("", flat.as_str()),
+        };
+        let got = read
+            .iter()
+            .find(|(b, _, _)| *b == base)
+            .and_then(|(_, entries, bytes)| {
+                let info = entries.iter().find(|e| e.name == name)?;
+                jar::decompress(info, &bytes[info.data.clone()]).ok()
+            });
+        // The merge normalizes a BOM and CRLF line ends without a finding.
+        let normalized = crate::l10n::merge::decode(want).map(|(text, _)| text.into_bytes());
+        match got {
+            Some(got) if got == *want || normalized.as_ref() == Some(&got) => {}
+            Some(_) => problems.push(format!(
+                "{flat} does not hold the langpack's file (en-US content left in place?)"
+            )),
+            None => problems.push(format!("{flat} from the langpack is not in the package")),
+        }
+    }
+    problems
 }
 
 /// Locale identity in the app jar (`omni.ja`).
@@ -162,7 +250,12 @@ fn check_jar(omni: &[u8], locale: &str) -> Vec<String> {
     problems
 }
 
-fn check_tarball(data: &[u8], kind: &str, locale: &str) -> Vec<String> {
+fn check_tarball(
+    data: &[u8],
+    kind: &str,
+    locale: &str,
+    expected: &[(String, Vec<u8>)],
+) -> Vec<String> {
     let decoder: Box<dyn Read> = if kind == "tar.xz" {
         Box::new(liblzma::read::XzDecoder::new_multi_decoder(data))
     } else {
@@ -172,27 +265,39 @@ fn check_tarball(data: &[u8], kind: &str, locale: &str) -> Vec<String> {
     let Ok(entries) = archive.entries() else {
         return vec!["not a readable tarball".into()];
     };
+    let (mut omni, mut browser) = (None, None);
     for entry in entries {
         let Ok(mut entry) = entry else {
             return vec!["the tarball is corrupt".into()];
         };
-        let is_app_jar = entry
-            .path_bytes()
-            .split(|&b| b == b'/')
-            .skip(1)
-            .eq([&b"omni.ja"[..]]);
-        if is_app_jar {
-            let mut omni = Vec::new();
-            if entry.read_to_end(&mut omni).is_err() {
-                return vec!["the tarball is corrupt".into()];
-            }
-            return check_jar(&omni, locale);
+        let path = entry.path_bytes().into_owned();
+        let rel: Vec<&[u8]> = path.split(|&b| b == b'/').skip(1).collect();
+        let slot = if rel == [&b"omni.ja"[..]] {
+            &mut omni
+        } else if rel == [&b"browser"[..], &b"omni.ja"[..]] {
+            &mut browser
+        } else {
+            continue;
+        };
+        let mut bytes = Vec::new();
+        if entry.read_to_end(&mut bytes).is_err() {
+            return vec!["the tarball is corrupt".into()];
         }
+        *slot = Some(bytes);
     }
-    vec!["the package has no omni.ja".into()]
+    let Some(omni) = omni else {
+        return vec!["the package has no omni.ja".into()];
+    };
+    let mut problems = check_jar(&omni, locale);
+    let mut jars = vec![("", omni.as_slice())];
+    if let Some(browser) = &browser {
+        jars.push(("browser/", browser.as_slice()));
+    }
+    problems.extend(check_swapped(&jars, expected));
+    problems
 }
 
-fn check_mar(data: &[u8], locale: &str) -> Vec<String> {
+fn check_mar(data: &[u8], locale: &str, expected: &[(String, Vec<u8>)]) -> Vec<String> {
     let mut reader = match MarReader::new(std::io::Cursor::new(data)) {
         Ok(reader) => reader,
         Err(e) => return vec![format!("not a readable MAR: {e}")],
@@ -210,7 +315,15 @@ fn check_mar(data: &[u8], locale: &str) -> Vec<String> {
     };
     let mut problems = Vec::new();
     match member("omni.ja") {
-        Some(omni) => problems.extend(check_jar(&omni, locale)),
+        Some(omni) => {
+            problems.extend(check_jar(&omni, locale));
+            let browser = member("browser/omni.ja");
+            let mut jars = vec![("", omni.as_slice())];
+            if let Some(browser) = &browser {
+                jars.push(("browser/", browser.as_slice()));
+            }
+            problems.extend(check_swapped(&jars, expected));
+        }
         None => problems.push("the MAR has no readable omni.ja member".into()),
     }
     let app = member("application.ini").and_then(|d| parse_application_ini(&d));

@@ -127,9 +127,14 @@ fn a_half_translated_locale_can_be_refused() {
 /// Rebuilds `tarball` with `res/multilocale.txt` in omni.ja set to `text`, and records the
 /// new size and hashes in manifest.json, so that only the identity check can notice.
 fn tamper_multilocale(out: &std::path::Path, rel: &str, text: &str) {
+    tamper_entry(out, rel, "res/multilocale.txt", text);
+}
+
+/// Rebuilds `rel` with the omni.ja entry `entry` set to `text` (manifest.json updated).
+fn tamper_entry(out: &std::path::Path, rel: &str, entry: &str, text: &str) {
     let script = r#"
 import hashlib, io, json, os, sys, tarfile, zipfile
-out, rel, text = sys.argv[1], sys.argv[2], sys.argv[3]
+out, rel, text, entry = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 path = os.path.join(out, rel)
 with tarfile.open(path, 'r:bz2') as t:
     members = [(m, t.extractfile(m).read() if m.isfile() else None) for m in t]
@@ -141,7 +146,7 @@ with tarfile.open(fileobj=buf, mode='w:bz2') as t:
             new = io.BytesIO()
             with zipfile.ZipFile(new, 'w') as z:
                 for info in src.infolist():
-                    body = text.encode() if info.filename == 'res/multilocale.txt' else src.read(info)
+                    body = text.encode() if info.filename == entry else src.read(info)
                     z.writestr(info, body)
             data = new.getvalue()
             m.size = len(data)
@@ -161,7 +166,8 @@ json.dump(manifest, open(os.path.join(out, 'manifest.json'), 'w'))
             .args(["-c", script])
             .arg(out)
             .arg(rel)
-            .arg(text),
+            .arg(text)
+            .arg(entry),
     );
 }
 
