@@ -70,6 +70,19 @@ impl Cli {
     }
 }
 
+/// The worker threads of a run: `--jobs`, or one per CPU.
+pub(crate) fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool> {
+    let jobs = jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, std::num::NonZero::get));
+    if jobs == 0 {
+        return Err(crate::error::Error::Usage("--jobs: give at least 1".into()));
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .map_err(|e| crate::error::Error::Usage(format!("--jobs {jobs}: {e}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -57,13 +57,7 @@ impl PrepareArgs {
         let input_sha256 = crate::output::sha256_file(&self.input)?;
         let mtime = plan::member_time(self.source_date_epoch, &staged);
         let shared = Shared::for_formats(&formats, plan::x86_bcj(&self.platform));
-        let jobs = self.jobs.unwrap_or_else(|| {
-            std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
-        });
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(jobs.max(1))
-            .build()
-            .map_err(|e| Error::Usage(format!("--jobs {jobs}: {e}")))?;
+        let pool = super::thread_pool(self.jobs)?;
         let template = pool.install(|| Template::prepare(&staged, mtime, shared))?;
         let key = crate::cache::key(&input_sha256, mtime, shared);
         crate::cache::save(&self.shared_cache, &key, &template.save_pieces())?;

@@ -7,7 +7,7 @@ use clap::Args;
 use super::Outcome;
 use crate::batch;
 use crate::chunk::ChunkArgs;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::plan::RepackPlan;
 use crate::report::{self, Progress, Status};
 use crate::stage::StagedBuild;
@@ -143,10 +143,7 @@ impl RepackArgs {
             plan.locales.len(),
             plan.jobs
         ));
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(plan.jobs)
-            .build()
-            .map_err(|e| Error::Usage(format!("--jobs {}: {e}", plan.jobs)))?;
+        let pool = super::thread_pool(Some(plan.jobs))?;
         let mut outcomes = pool.install(|| batch::run(&plan, &staged, &progress))?;
         let table = report::finish(&plan, &mut outcomes)?;
         print!("{table}");

@@ -62,13 +62,7 @@ impl RepackageArgs {
             Error::Usage(format!("--output-dir {}: {e}", self.output_dir.display()))
         })?;
         let progress = Progress::new(self.quiet);
-        let jobs = self.jobs.unwrap_or_else(|| {
-            std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
-        });
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(jobs.max(1))
-            .build()
-            .map_err(|e| Error::Usage(format!("--jobs {jobs}: {e}")))?;
+        let pool = super::thread_pool(self.jobs)?;
         let job = Repackage {
             packages: &self.packages,
             output_dir: &self.output_dir,

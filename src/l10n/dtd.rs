@@ -186,13 +186,7 @@ pub fn merge(file: &str, en_us: &str, locale: &str, findings: &mut Vec<Finding>)
         let chosen = match by_name.get(entity.name.as_str()) {
             None => {
                 changed = true;
-                findings.push(Finding::string(
-                    FindingKind::Missing,
-                    file,
-                    &entity.name,
-                    None,
-                    "missing; the en-US string is used",
-                ));
+                findings.push(Finding::missing_string(file, &entity.name));
                 entity
             }
             Some(local) => match check(&local.value).filter(|_| check(&entity.value).is_none()) {
@@ -220,13 +214,7 @@ pub fn merge(file: &str, en_us: &str, locale: &str, findings: &mut Vec<Finding>)
     for entity in &ours.entities {
         if !names.contains(entity.name.as_str()) {
             changed = true;
-            findings.push(Finding::string(
-                FindingKind::Obsolete,
-                file,
-                &entity.name,
-                Some(entity.line),
-                "not in en-US; dropped",
-            ));
+            findings.push(Finding::obsolete_string(file, &entity.name, entity.line));
         }
     }
     changed.then_some(out)

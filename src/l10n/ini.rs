@@ -79,13 +79,7 @@ pub fn merge(file: &str, en_us: &str, locale: &str, findings: &mut Vec<Finding>)
             Some(local) => &local.value,
             None => {
                 changed = true;
-                findings.push(Finding::string(
-                    FindingKind::Missing,
-                    file,
-                    &entry.key,
-                    None,
-                    "missing; the en-US string is used",
-                ));
+                findings.push(Finding::missing_string(file, &entry.key));
                 &entry.value
             }
         };
@@ -98,13 +92,7 @@ pub fn merge(file: &str, en_us: &str, locale: &str, findings: &mut Vec<Finding>)
     for entry in &ours {
         if !keys.contains(&(entry.section.as_str(), entry.key.as_str())) {
             changed = true;
-            findings.push(Finding::string(
-                FindingKind::Obsolete,
-                file,
-                &entry.key,
-                Some(entry.line),
-                "not in en-US; dropped",
-            ));
+            findings.push(Finding::obsolete_string(file, &entry.key, entry.line));
         }
     }
     changed.then_some(out)

@@ -113,6 +113,28 @@ impl Finding {
         }
     }
 
+    /// A string of `file` the locale lacks, whose en-US value is inserted.
+    pub fn missing_string(file: &str, key: &str) -> Finding {
+        Finding::string(
+            FindingKind::Missing,
+            file,
+            key,
+            None,
+            "missing; the en-US string is used",
+        )
+    }
+
+    /// A string of the locale's `file` that en-US does not have, dropped.
+    pub fn obsolete_string(file: &str, key: &str, line: u32) -> Finding {
+        Finding::string(
+            FindingKind::Obsolete,
+            file,
+            key,
+            Some(line),
+            "not in en-US; dropped",
+        )
+    }
+
     /// How many strings fall back because of this finding: 1 for a missing string, the
     /// file's string count for a missing file, 0 otherwise. Summed per locale, this is the
     /// number compare-locales reports as `missing`.

@@ -300,13 +300,7 @@ pub fn merge(file: &str, en_us: &str, locale: &str, findings: &mut Vec<Finding>)
         let value = match ours_by_key.get(entry.key.as_str()) {
             None => {
                 changed = true;
-                findings.push(Finding::string(
-                    FindingKind::Missing,
-                    file,
-                    &entry.key,
-                    None,
-                    "missing; the en-US string is used",
-                ));
+                findings.push(Finding::missing_string(file, &entry.key));
                 &entry.value
             }
             Some(local) => match check(entry, &local.value) {
@@ -347,13 +341,7 @@ pub fn merge(file: &str, en_us: &str, locale: &str, findings: &mut Vec<Finding>)
     for entry in &ours {
         if !reference_keys.contains(entry.key.as_str()) {
             changed = true;
-            findings.push(Finding::string(
-                FindingKind::Obsolete,
-                file,
-                &entry.key,
-                Some(entry.line),
-                "not in en-US; dropped",
-            ));
+            findings.push(Finding::obsolete_string(file, &entry.key, entry.line));
         }
     }
     changed.then_some(out)
