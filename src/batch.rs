@@ -32,7 +32,7 @@ use crate::error::{Error, Result};
 use crate::jar::{LocaleJar, SharedJar};
 use crate::l10n::{FindingKind, Layout, Overlay};
 use crate::langpack::{LangpackSource, LocalePack};
-use crate::output::{AtomicDir, AtomicFile, HashingWriter};
+use crate::output::{AtomicDir, AtomicFile, Digests, HashingWriter, Pending};
 use crate::package::{self, Item, LocalePackage};
 use crate::plan::{Format, RepackPlan};
 use crate::report::{LocaleOutcome, OutputFile, Progress, Status};
@@ -791,7 +791,7 @@ pub fn run(
             } else if stop.load(Ordering::Relaxed) {
                 LocaleOutcome::skipped(locale)
             } else {
-                let mut outcome = repack_locale(&template, plan, locale, source.as_ref());
+                let outcome = repack_locale(&template, plan, locale, source.as_ref());
                 if outcome.status == Status::Ok
                     && let Some(key) = &key
                 {
@@ -799,7 +799,8 @@ pub fn run(
                         resume::save(&plan.output_dir, key, &outcome).map_err(|e| e.to_string())
                     });
                     if let Err(error) = saved {
-                        outcome.status = Status::Failed { error };
+                        // The outputs are complete; only --resume loses track of them.
+                        progress.warn(&format!("{locale}: not recorded for --resume: {error}"));
                     }
                     let done = finished.fetch_add(1, Ordering::SeqCst) + 1;
                     if abort_after == Some(done) {
@@ -891,10 +892,36 @@ fn repack_locale(
             &template.layout.package_slots,
             jars,
         );
+        // Every format is written under a temporary name first; only when all are
+        // complete do they take their final names, so a failed locale leaves nothing.
+        let mut written = Vec::new();
         for format in &plan.formats {
             let name = plan.output_name(locale, *format);
-            let file = write_output(template, plan, &package, &name, *format)?;
-            outcome.outputs.push(file);
+            let (pending, digests) = write_output(template, plan, &package, &name, *format)?;
+            written.push((*format, name, pending, digests));
+        }
+        let mut committed: Vec<PathBuf> = Vec::new();
+        for (format, name, pending, digests) in written {
+            match pending.commit() {
+                Ok(bytes) => {
+                    committed.push(plan.output_dir.join(&name));
+                    outcome.outputs.push(OutputFile {
+                        format,
+                        path: PathBuf::from(name),
+                        bytes,
+                        sha256: digests.as_ref().map(|d| d.sha256.clone()),
+                        sha512: digests.map(|d| d.sha512),
+                    });
+                }
+                Err(error) => {
+                    for path in &committed {
+                        let _ =
+                            std::fs::remove_file(path).or_else(|_| std::fs::remove_dir_all(path));
+                    }
+                    outcome.outputs.clear();
+                    return Err(error);
+                }
+            }
         }
         Ok(())
     })();
@@ -913,9 +940,9 @@ fn write_output(
     package: &LocalePackage,
     name: &str,
     format: Format,
-) -> Result<OutputFile> {
+) -> Result<(Pending, Option<Digests>)> {
     let out_dir = &plan.output_dir;
-    let (bytes, digests) = match format {
+    Ok(match format {
         Format::TarBz2 | Format::TarXz | Format::Mar => {
             let mut file = AtomicFile::create(out_dir, name)?;
             let path = file.path().to_owned();
@@ -943,19 +970,12 @@ fn write_output(
             writer
                 .into_inner()
                 .map_err(|e| Error::io(&path, e.into_error()))?;
-            (file.commit()?, Some(digests))
+            (Pending::File(file), Some(digests))
         }
         Format::Dir => {
             let dir = AtomicDir::create(out_dir, name)?;
             package.write_dir(template.staged, &template.jars, dir.root())?;
-            (dir.commit()?, None)
+            (Pending::Dir(dir), None)
         }
-    };
-    Ok(OutputFile {
-        format,
-        path: PathBuf::from(name),
-        bytes,
-        sha256: digests.as_ref().map(|d| d.sha256.clone()),
-        sha512: digests.map(|d| d.sha512),
     })
 }

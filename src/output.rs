@@ -92,7 +92,10 @@ impl AtomicDir {
             .map_err(|e| Error::io(&path, e))?;
         if path.exists() {
             // Move the old tree aside first, so the final name never holds a mix.
-            let old = self.temp.path().with_extension("old");
+            // Beside the temporary tree, with its random part: unique, never a final name.
+            let mut old = self.temp.path().as_os_str().to_owned();
+            old.push(".old");
+            let old = PathBuf::from(old);
             fs::rename(&path, &old).map_err(|e| Error::io(&path, e))?;
             fs::remove_dir_all(&old).map_err(|e| Error::io(&old, e))?;
         }
@@ -103,6 +106,24 @@ impl AtomicDir {
         })?;
         sync_dir(&path);
         Ok(size)
+    }
+}
+
+/// A finished output still under its temporary name.
+pub enum Pending {
+    /// A file.
+    File(AtomicFile),
+    /// A directory tree.
+    Dir(AtomicDir),
+}
+
+impl Pending {
+    /// Gives the output its final name; returns its size.
+    pub fn commit(self) -> Result<u64> {
+        match self {
+            Pending::File(file) => file.commit(),
+            Pending::Dir(dir) => dir.commit(),
+        }
     }
 }
 

@@ -57,6 +57,17 @@ pub struct Repackage<'a> {
 impl Repackage<'_> {
     /// Writes a MAR per package; a package that cannot be read fails alone.
     pub fn run(&self, note: &(dyn Fn(&str) + Sync)) -> Result<Vec<LocaleOutcome>> {
+        let mut names = std::collections::BTreeSet::new();
+        for package in self.packages {
+            if !names.insert(mar_name(package)) {
+                return Err(Error::Usage(format!(
+                    "{}: another package would write the same MAR, {}; give each locale's \
+                     package once",
+                    package.display(),
+                    mar_name(package)
+                )));
+            }
+        }
         let (first, others) = self
             .packages
             .split_first()
@@ -280,7 +291,10 @@ fn digest(path: &Path, reference: &BTreeMap<String, (u32, &[u8])>) -> Result<Dig
     })
 }
 
-/// `firefox-153.7.0esr.fr.linux-x86_64.tar.bz2` → `firefox-153.7.0esr.fr.linux-x86_64.complete.mar`.
+/// `firefox-153.7.0esr.fr.linux-x86_64.tar.bz2` → `firefox-153.7.0esr.fr.linux-x86_64.complete.mar`;
+/// a package in the release layout, `linux-x86_64/fr/firefox-153.0.tar.xz`, whose name
+/// holds no locale → `update/linux-x86_64/fr/firefox-153.0.complete.mar`, as Mozilla's
+/// candidates directory has it.
 fn mar_name(package: &Path) -> String {
     let name = package
         .file_name()
@@ -290,7 +304,20 @@ fn mar_name(package: &Path) -> String {
         .strip_suffix(".tar.bz2")
         .or_else(|| name.strip_suffix(".tar.xz"))
         .unwrap_or(&name);
-    format!("{stem}.complete.mar")
+    let component = |p: Option<&Path>| {
+        p.and_then(Path::file_name)
+            .map(|n| n.to_string_lossy().into_owned())
+    };
+    let locale = component(package.parent());
+    let platform = component(package.parent().and_then(Path::parent));
+    match (locale, platform) {
+        (Some(locale), Some(platform))
+            if crate::langpack::is_locale_code(&locale) && platform.starts_with("linux-") =>
+        {
+            format!("update/{platform}/{locale}/{stem}.complete.mar")
+        }
+        _ => format!("{stem}.complete.mar"),
+    }
 }
 
 #[cfg(test)]
@@ -307,6 +334,10 @@ mod tests {
             (
                 "firefox-1.de.linux-x86_64.tar.xz",
                 "firefox-1.de.linux-x86_64.complete.mar",
+            ),
+            (
+                "c/linux-x86_64/fr/firefox-153.0.tar.xz",
+                "update/linux-x86_64/fr/firefox-153.0.complete.mar",
             ),
         ];
         for (package, want) in cases {

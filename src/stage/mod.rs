@@ -151,6 +151,24 @@ impl StagedBuild {
                 reason: format!("member {dup} appears twice; the package is malformed"),
             });
         }
+        // A member below a symlink would be written through the link.
+        let links: Vec<&str> = members
+            .iter()
+            .filter(|m| matches!(m.kind, MemberKind::Symlink(_)))
+            .map(|m| m.path.as_str())
+            .collect();
+        if let Some(m) = members.iter().find(|m| {
+            links.iter().any(|l| {
+                m.path.len() > l.len()
+                    && m.path.starts_with(l)
+                    && m.path.as_bytes()[l.len()] == b'/'
+            })
+        }) {
+            return Err(Error::Input {
+                path: path.to_owned(),
+                reason: format!("{} lies below a symlink; refusing this package", m.path),
+            });
+        }
         let app_dir = app_dir(path, &members)?;
         let app_ini_path = format!("{app_dir}/application.ini");
         let app_ini = by_path

@@ -49,7 +49,15 @@ pub(super) fn read(path: &Path, kind: PackageKind) -> Result<Vec<Member>> {
         let mode = entry.header().mode().map_err(|e| corrupt(e.to_string()))? & 0o7777;
         let kind = match entry.header().entry_type() {
             EntryType::Regular | EntryType::Continuous => {
-                let mut data = Vec::with_capacity(entry.size() as usize);
+                // The header's size is not trusted for the allocation: a corrupt one could
+                // claim exabytes. The read itself is bounded by MAX_UNPACKED.
+                if entry.size() > MAX_UNPACKED - unpacked {
+                    return Err(corrupt(format!(
+                        "{member_path} claims {} bytes, more than any Firefox build holds",
+                        entry.size()
+                    )));
+                }
+                let mut data = Vec::with_capacity(entry.size().min(64 << 20) as usize);
                 entry
                     .read_to_end(&mut data)
                     .map_err(|e| corrupt(format!("reading {member_path}: {e}")))?;
@@ -63,6 +71,20 @@ pub(super) fn read(path: &Path, kind: PackageKind) -> Result<Vec<Member>> {
                     .link_name_bytes()
                     .map(|t| String::from_utf8_lossy(&t).into_owned())
                     .unwrap_or_default();
+                // A link that leaves the package would let `--formats dir` write outside the
+                // output directory through it: only relative links inside the tree.
+                let escapes = target.is_empty()
+                    || target.starts_with('/')
+                    || target.split('/').any(|c| c == "..");
+                if escapes {
+                    return Err(Error::Input {
+                        path: path.to_owned(),
+                        reason: format!(
+                            "symlink {member_path} points at {target:?}, outside the package; \
+                             refusing this package (Mozilla's packages hold no such link)"
+                        ),
+                    });
+                }
                 MemberKind::Symlink(target)
             }
             EntryType::Link => {

@@ -1,7 +1,7 @@
 //! Bad input: one broken locale never stops the others; fatal problems exit 2 and write
 //! nothing under a final name.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::util::*;
 
@@ -217,4 +217,102 @@ fn a_chunk_repacks_its_locales_and_fails_those_without_langpack() {
     );
     assert_eq!(bad.code, 2);
     assert!(bad.stderr.contains("--this-chunk 3"), "{}", bad.stderr);
+}
+
+/// A tiny `.tar.bz2` with the given (path, kind, size) headers and no valid Firefox inside.
+fn hostile_tarball(
+    dir: &Path,
+    name: &str,
+    members: &[(&str, tar::EntryType, &str, u64)],
+) -> PathBuf {
+    use std::io::Write;
+    let mut raw = Vec::new();
+    for (path, kind, link, size) in members {
+        let mut header = tar::Header::new_gnu();
+        header.set_path(path).unwrap();
+        header.set_entry_type(*kind);
+        header.set_size(*size);
+        header.set_mode(0o644);
+        if !link.is_empty() {
+            header.set_link_name(link).unwrap();
+        }
+        header.set_cksum();
+        raw.extend_from_slice(header.as_bytes());
+        if *kind == tar::EntryType::Regular && *size < 1 << 20 {
+            raw.resize(raw.len() + (*size as usize).next_multiple_of(512), b'x');
+        }
+    }
+    raw.resize(raw.len() + 1024, 0);
+    let mut encoder = bzip2::write::BzEncoder::new(Vec::new(), bzip2::Compression::best());
+    encoder.write_all(&raw).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, encoder.finish().unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn hostile_packages_are_refused_before_anything_is_written() {
+    use tar::EntryType::{Directory, Regular, Symlink};
+    let tmp = tempfile::tempdir().unwrap();
+    let cases: Vec<(PathBuf, &str)> = vec![
+        (
+            hostile_tarball(
+                tmp.path(),
+                "a.tar.bz2",
+                &[("firefox/etc", Symlink, "/etc", 0)],
+            ),
+            "outside the package",
+        ),
+        (
+            hostile_tarball(
+                tmp.path(),
+                "b.tar.bz2",
+                &[("firefox/up", Symlink, "../..", 0)],
+            ),
+            "outside the package",
+        ),
+        (
+            hostile_tarball(
+                tmp.path(),
+                "c.tar.bz2",
+                &[
+                    ("firefox/", Directory, "", 0),
+                    ("firefox/d", Symlink, "sub", 0),
+                    ("firefox/d/x", Regular, "", 3),
+                ],
+            ),
+            "lies below a symlink",
+        ),
+        (
+            hostile_tarball(
+                tmp.path(),
+                "d.tar.bz2",
+                &[("firefox/huge", Regular, "", 1 << 60)],
+            ),
+            "more than any Firefox build holds",
+        ),
+    ];
+    for (input, message) in cases {
+        let out = tmp.path().join("out");
+        let run = l10n_repack(&[
+            "repack",
+            "-q",
+            "--input",
+            input.to_str().unwrap(),
+            "--l10n",
+            fixtures().join("xpi").to_str().unwrap(),
+            "--output-dir",
+            out.to_str().unwrap(),
+            "--formats",
+            "dir",
+        ]);
+        assert_eq!(run.code, 2, "{}: {}", input.display(), run.stderr);
+        assert!(
+            run.stderr.contains(message),
+            "{}: {}",
+            input.display(),
+            run.stderr
+        );
+        assert_eq!(listing(&out), Vec::<String>::new());
+    }
 }

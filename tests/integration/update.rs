@@ -391,3 +391,49 @@ fn repackage_builds_the_same_updates_from_signed_packages() {
     assert_eq!(run.code, 1, "one bad package fails alone: {}", run.stdout);
     assert!(run.stdout.contains("broken.tar.bz2"), "{}", run.stdout);
 }
+
+#[test]
+fn repackage_keeps_the_release_layout_and_refuses_colliding_names() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("candidates");
+    let run = repack(
+        &fixtures().join("xpi"),
+        &out,
+        &["--locales", "de,fr", "--release", "--version", "140.0"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let package = |l: &str| out.join(format!("linux-x86_64/{l}/firefox-140.0.tar.bz2"));
+    let (de, fr) = (package("de"), package("fr"));
+    let mars = tmp.path().join("mars");
+    let run = l10n_repack(&[
+        "repackage",
+        "-q",
+        "-o",
+        mars.to_str().unwrap(),
+        de.to_str().unwrap(),
+        fr.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for l in ["de", "fr"] {
+        assert!(
+            mars.join(format!(
+                "update/linux-x86_64/{l}/firefox-140.0.complete.mar"
+            ))
+            .is_file()
+        );
+    }
+    let run = l10n_repack(&[
+        "repackage",
+        "-q",
+        "-o",
+        mars.to_str().unwrap(),
+        de.to_str().unwrap(),
+        de.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("would write the same MAR"),
+        "{}",
+        run.stderr
+    );
+}
