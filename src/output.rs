@@ -109,6 +109,40 @@ impl AtomicDir {
     }
 }
 
+/// Whether `name` is one of our temporaries: `.<name>.tmp-XXXXXX` (tempfile's six random
+/// characters), or a replaced tree moved aside as `.<name>.tmp-XXXXXX.old`.
+pub fn is_leftover(name: &str) -> bool {
+    let Some(rest) = name.strip_prefix('.') else {
+        return false;
+    };
+    let rest = rest.strip_suffix(".old").unwrap_or(rest);
+    rest.rfind(".tmp-").is_some_and(|i| {
+        let random = &rest[i + 5..];
+        i > 0 && random.len() == 6 && random.bytes().all(|b| b.is_ascii_alphanumeric())
+    })
+}
+
+/// Removes the temporaries a killed run left under `dir` (they never carry a final name,
+/// but an upload of the directory would take them along). Returns how many it removed.
+pub fn remove_leftovers(dir: &Path) -> usize {
+    let leftovers: Vec<PathBuf> = walkdir::WalkDir::new(dir)
+        .min_depth(1)
+        .max_depth(4)
+        .into_iter()
+        .filter_map(std::result::Result::ok)
+        .filter(|e| e.file_name().to_str().is_some_and(is_leftover))
+        .map(|e| e.into_path())
+        .collect();
+    leftovers
+        .iter()
+        .filter(|p| {
+            fs::remove_file(p)
+                .or_else(|_| fs::remove_dir_all(p))
+                .is_ok()
+        })
+        .count()
+}
+
 /// A finished output still under its temporary name.
 pub enum Pending {
     /// A file.
@@ -277,6 +311,21 @@ mod tests {
         let file = AtomicFile::create(dir.path(), "update/linux-x86_64/fr/x.mar").unwrap();
         file.commit().unwrap();
         assert!(dir.path().join("update/linux-x86_64/fr/x.mar").exists());
+    }
+
+    #[test]
+    fn leftovers_are_recognized() {
+        for (name, want) in [
+            (".firefox-140.0.fr.linux-x86_64.tar.bz2.tmp-Ab3dE9", true),
+            (".fr.tmp-Ab3dE9.old", true),
+            (".report.json.tmp-aaaaaa", true),
+            ("firefox-140.0.fr.linux-x86_64.tar.bz2", false),
+            (".l10n-repack", false),
+            (".x.tmp-abc", false),
+            (".tmp-abcdef", false),
+        ] {
+            assert_eq!(is_leftover(name), want, "{name}");
+        }
     }
 
     #[test]

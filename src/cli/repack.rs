@@ -130,6 +130,12 @@ impl RepackArgs {
                 plan.ignored.join(", ")
             ));
         }
+        let removed = crate::output::remove_leftovers(&plan.output_dir);
+        if removed > 0 {
+            progress.note(&format!(
+                "removed {removed} temporary file(s) an earlier run left"
+            ));
+        }
         progress.note(&format!("reading {}", plan.input.display()));
         let started = std::time::Instant::now();
         let staged = StagedBuild::open(&plan.input)?;

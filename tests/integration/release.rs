@@ -263,6 +263,12 @@ fn a_killed_run_resumes_where_it_stopped() {
         .collect();
     assert_eq!(finished, ["firefox-140.0.de.linux-x86_64.tar.bz2"]);
     assert!(!killed.join("report.json").exists());
+    // What a kill in the middle of a write leaves: a temporary, never a final name.
+    std::fs::write(
+        killed.join(".firefox-140.0.fr.linux-x86_64.tar.bz2.tmp-Ab3dE9"),
+        b"partial",
+    )
+    .unwrap();
 
     let run = repack(
         &fixtures().join("xpi"),
@@ -280,6 +286,10 @@ fn a_killed_run_resumes_where_it_stopped() {
         .map(|l| l["locale"].as_str().unwrap())
         .collect();
     assert_eq!(resumed, ["de"], "only the missing locales were redone");
+    assert!(
+        !listing(&killed).iter().any(|n| n.contains(".tmp-")),
+        "the temporaries of the killed run are gone"
+    );
     for locale in ["de", "fr", "ja"] {
         for suffix in [".tar.bz2", ".complete.mar"] {
             let name = format!("firefox-140.0.{locale}.linux-x86_64{suffix}");
