@@ -147,40 +147,22 @@ fn fixture_counts_agree_with_compare_locales() {
 
 #[test]
 fn corpus_counts_agree_with_compare_locales() {
-    let Some(corpus) = std::env::var_os("L10N_REPACK_CORPUS").map(std::path::PathBuf::from) else {
-        assert!(
-            !in_ci(),
-            "L10N_REPACK_CORPUS is not set; .ci/run must build the corpus"
-        );
-        eprintln!("SKIPPED: set L10N_REPACK_CORPUS to run the corpus agreement test");
-        return;
-    };
+    let Some(corpus) = corpus_dir() else { return };
     if !(have("python3") && compare_locales_available()) {
         return;
     }
-    let input = std::fs::read_dir(corpus.join("en-US"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.to_string_lossy().ends_with(".linux-x86_64.tar.bz2"))
-        .unwrap();
+    let input = corpus_input(&corpus);
     // The locales CI builds; a full local corpus has them too.
     let locales = ["ar", "de", "fr", "ja", "zh-TW"];
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let run = l10n_repack(&[
-        "repack",
-        "-q",
-        "--input",
-        input.to_str().unwrap(),
-        "--l10n",
-        corpus.join("l10n").to_str().unwrap(),
-        "--output-dir",
-        out.to_str().unwrap(),
-        "--locales",
-        &locales.join(","),
-        "--formats",
-        "dir",
-    ]);
+    let locale_list = locales.join(",");
+    let run = repack_input(
+        &input,
+        &corpus.join("l10n"),
+        &out,
+        &["--locales", &locale_list, "--formats", "dir"],
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     let ours = ours(&out.join("report.json"));
     let theirs = theirs(&input, &corpus.join("l10n"), &locales);

@@ -3,56 +3,28 @@
 //! Set `L10N_REPACK_CORPUS` to the corpus directory (the TARGET of make-corpus.sh). Without
 //! it the test skips loudly; under `CI=true` it fails, since `.ci/run` builds the corpus.
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use crate::util::*;
 
 const LOCALES: &[&str] = &["ar", "de", "fr", "ja", "zh-TW"];
 
-fn corpus() -> Option<PathBuf> {
-    match std::env::var_os("L10N_REPACK_CORPUS") {
-        Some(dir) => Some(PathBuf::from(dir)),
-        None => {
-            assert!(
-                !in_ci(),
-                "L10N_REPACK_CORPUS is not set; .ci/run must build the corpus"
-            );
-            eprintln!(
-                "SKIPPED: set L10N_REPACK_CORPUS to a make-corpus.sh output to run this test"
-            );
-            None
-        }
-    }
-}
-
 #[test]
 fn real_firefox_build_repacks_and_reads_back() {
-    let Some(corpus) = corpus() else { return };
+    let Some(corpus) = corpus_dir() else { return };
     if !(have("tar") && have("bzip2") && have("unzip") && have("python3")) {
         return;
     }
-    let input = std::fs::read_dir(corpus.join("en-US"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.to_string_lossy().ends_with(".linux-x86_64.tar.bz2"))
-        .expect("the corpus has a Linux tarball");
+    let input = corpus_input(&corpus);
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let run = l10n_repack(&[
-        "repack",
-        "--quiet",
-        "--input",
-        input.to_str().unwrap(),
-        "--l10n",
-        corpus.join("xpi").to_str().unwrap(),
-        "--output-dir",
-        out.to_str().unwrap(),
-        "--locales",
-        &LOCALES.join(","),
-        "--formats",
-        "tar.bz2,mar",
-    ]);
+    let locales = LOCALES.join(",");
+    let run = repack_input(
+        &input,
+        &corpus.join("xpi"),
+        &out,
+        &["--locales", &locales, "--formats", "tar.bz2,mar"],
+    );
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
 
     let en_us = tmp.path().join("en-US");
@@ -119,17 +91,7 @@ fn real_firefox_build_repacks_and_reads_back() {
                     listing.contains("MAR channel name: firefox-mozilla-esr"),
                     "{listing}"
                 );
-                let extracted = tmp.path().join("mar-fr");
-                std::fs::create_dir_all(&extracted).unwrap();
-                check(
-                    Command::new("mar")
-                        .arg("--auto")
-                        .arg("-C")
-                        .arg(&extracted)
-                        .arg("-x")
-                        .arg(&mar),
-                );
-                let mut from_mar = files(&extracted);
+                let mut from_mar = mardor_extract(&mar, &tmp.path().join("mar-fr"));
                 assert!(from_mar.remove("updatev3.manifest").is_some());
                 assert!(
                     from_mar == files(&dir.join("firefox")),

@@ -294,18 +294,7 @@ fn hostile_packages_are_refused_before_anything_is_written() {
     ];
     for (input, message) in cases {
         let out = tmp.path().join("out");
-        let run = l10n_repack(&[
-            "repack",
-            "-q",
-            "--input",
-            input.to_str().unwrap(),
-            "--l10n",
-            fixtures().join("xpi").to_str().unwrap(),
-            "--output-dir",
-            out.to_str().unwrap(),
-            "--formats",
-            "dir",
-        ]);
+        let run = repack_input(&input, &fixtures().join("xpi"), &out, &["--formats", "dir"]);
         assert_eq!(run.code, 2, "{}: {}", input.display(), run.stderr);
         assert!(
             run.stderr.contains(message),

@@ -167,17 +167,12 @@ fn xpis_flat_dirs_and_xz_input_give_identical_tarballs() {
     let from_xz = tmp.path().join("xz");
     assert_eq!(repack(&fixtures().join("xpi"), &from_xpi, &[]).code, 0);
     assert_eq!(repack(&fixtures().join("l10n"), &from_dirs, &[]).code, 0);
-    let input = fixture_build("tar.xz");
-    let run = l10n_repack(&[
-        "repack",
-        "-q",
-        "--input",
-        input.to_str().unwrap(),
-        "--l10n",
-        fixtures().join("xpi").to_str().unwrap(),
-        "--output-dir",
-        from_xz.to_str().unwrap(),
-    ]);
+    let run = repack_input(
+        &fixture_build("tar.xz"),
+        &fixtures().join("xpi"),
+        &from_xz,
+        &[],
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     for locale in LOCALES {
         let a = std::fs::read(tarball(&from_xpi, locale)).unwrap();
@@ -284,18 +279,12 @@ fn multi_stream_bzip2_input_is_read_whole() {
         repack(&fixtures().join("xpi"), &single, &["--locales", "fr"]).code,
         0
     );
-    let run = l10n_repack(&[
-        "repack",
-        "-q",
-        "--input",
-        input.to_str().unwrap(),
-        "--l10n",
-        fixtures().join("xpi").to_str().unwrap(),
-        "--output-dir",
-        multi.to_str().unwrap(),
-        "--locales",
-        "fr",
-    ]);
+    let run = repack_input(
+        &input,
+        &fixtures().join("xpi"),
+        &multi,
+        &["--locales", "fr"],
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         std::fs::read(tarball(&single, "fr")).unwrap()

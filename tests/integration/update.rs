@@ -51,20 +51,10 @@ fn mardor_extracts_the_same_tree_as_the_tarball() {
         );
         assert!(listing.contains("Product version: 140.0"), "{listing}");
         assert!(listing.contains("updatev3.manifest"), "{listing}");
-        let extracted = tmp.path().join(format!("mar-{locale}"));
-        std::fs::create_dir_all(&extracted).unwrap();
-        check(
-            Command::new("mar")
-                .arg("--auto")
-                .arg("-C")
-                .arg(&extracted)
-                .arg("-x")
-                .arg(&mar),
-        );
+        let mut got = mardor_extract(&mar, &tmp.path().join(format!("mar-{locale}")));
         let from_bz2 = tmp.path().join(format!("bz2-{locale}"));
         gnu_untar(&output(&out, locale, ".tar.bz2"), &from_bz2);
         let mut expected = files(&from_bz2.join("firefox"));
-        let mut got = files(&extracted);
         let manifest = String::from_utf8(got.remove("updatev3.manifest").unwrap()).unwrap();
         assert_eq!(got, expected, "{locale}: the MAR holds the package's files");
         assert!(manifest.starts_with("type \"complete\"\n"), "{manifest}");
@@ -359,19 +349,7 @@ fn repackage_builds_the_same_updates_from_signed_packages() {
     let run = l10n_repack(&args);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     for locale in LOCALES {
-        let extract = |mar: &Path, dir: &str| {
-            let dir = tmp.path().join(dir);
-            std::fs::create_dir_all(&dir).unwrap();
-            check(
-                Command::new("mar")
-                    .arg("--auto")
-                    .arg("-C")
-                    .arg(&dir)
-                    .arg("-x")
-                    .arg(mar),
-            );
-            files(&dir)
-        };
+        let extract = |mar: &Path, dir: &str| mardor_extract(mar, &tmp.path().join(dir));
         let from_repack = extract(
             &output(&out, locale, ".complete.mar"),
             &format!("a-{locale}"),

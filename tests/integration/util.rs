@@ -57,19 +57,63 @@ pub fn l10n_repack(args: &[&str]) -> Run {
 /// Runs `repack` on the fixture build and `l10n` into `out`, with extra arguments.
 #[track_caller]
 pub fn repack(l10n: &Path, out: &Path, extra: &[&str]) -> Run {
-    let input = fixture_build("tar.bz2");
+    repack_input(&fixture_build("tar.bz2"), l10n, out, extra)
+}
+
+/// Runs `repack --quiet` on `input` and `l10n` into `out`, with extra arguments.
+#[track_caller]
+pub fn repack_input(input: &Path, l10n: &Path, out: &Path, extra: &[&str]) -> Run {
     let mut args = vec![
         "repack",
+        "--quiet",
         "--input",
         input.to_str().unwrap(),
         "--l10n",
         l10n.to_str().unwrap(),
         "--output-dir",
         out.to_str().unwrap(),
-        "--quiet",
     ];
     args.extend_from_slice(extra);
     l10n_repack(&args)
+}
+
+/// The corpus of `../shared/corpus/make-corpus.sh` named by `L10N_REPACK_CORPUS`. Unset: a
+/// loud skip locally, a failure in CI (`.ci/run` builds it).
+pub fn corpus_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("L10N_REPACK_CORPUS").map(PathBuf::from);
+    if dir.is_none() {
+        assert!(
+            !in_ci(),
+            "L10N_REPACK_CORPUS is not set; .ci/run must build the corpus"
+        );
+        eprintln!("SKIPPED: set L10N_REPACK_CORPUS to a make-corpus.sh output to run this test");
+    }
+    dir
+}
+
+/// The corpus's en-US Linux tarball.
+pub fn corpus_input(corpus: &Path) -> PathBuf {
+    std::fs::read_dir(corpus.join("en-US"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".linux-x86_64.tar.bz2"))
+        .expect("the corpus has a Linux tarball")
+}
+
+/// Extracts a MAR with mardor (`mar --auto -x`, members un-xz'd) into `dir`; returns the
+/// files by path.
+#[track_caller]
+pub fn mardor_extract(mar: &Path, dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::create_dir_all(dir).unwrap();
+    check(
+        Command::new("mar")
+            .arg("--auto")
+            .arg("-C")
+            .arg(dir)
+            .arg("-x")
+            .arg(mar),
+    );
+    files(dir)
 }
 
 /// Runs a command and returns its output, failing the test if it fails.
