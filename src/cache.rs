@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use crate::batch::Shared;
 use crate::error::Result;
-use crate::output;
+use crate::output::{self, hex};
 
 const PIECES: &str = "pieces.bin";
 const INDEX: &str = "cache.json";
@@ -77,8 +77,4 @@ pub fn save(dir: &Path, key: &str, pieces: &[u8]) -> Result<()> {
     let json = serde_json::to_vec_pretty(&index).expect("the index serializes");
     output::write_file(dir, INDEX, &json)?;
     Ok(())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -71,11 +71,7 @@ pub fn key(plan: &RepackPlan, locale: &str, source: &LangpackSource) -> Result<S
             }
         }
     }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(output::hex(&hasher.finalize()))
 }
 
 fn record_path(out_dir: &Path, locale: &str) -> PathBuf {

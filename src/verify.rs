@@ -138,14 +138,8 @@ pub fn verify(dir: &Path) -> Result<(Vec<Failure>, usize)> {
                 artifact.size
             ));
         }
-        let sha256: String = sha2::Sha256::digest(&data)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        let sha512: String = sha2::Sha512::digest(&data)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let sha256 = crate::output::hex(&sha2::Sha256::digest(&data));
+        let sha512 = crate::output::hex(&sha2::Sha512::digest(&data));
         if sha256 != artifact.sha256 {
             fail("sha256 does not match manifest.json".into());
         }
