@@ -29,8 +29,9 @@ use packagers::xz::{self, XzBlocks, XzOptions, XzStreamWriter};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
+use crate::installer;
 use crate::jar::{LocaleJar, SharedJar};
-use crate::l10n::{FindingKind, Layout, Overlay};
+use crate::l10n::{FindingKind, Layout, Overlay, PackageFile};
 use crate::langpack::{LangpackSource, LocalePack};
 use crate::output::{AtomicDir, AtomicFile, Digests, HashingWriter, Pending};
 use crate::package::{self, Item, LocalePackage};
@@ -40,6 +41,7 @@ use crate::resume;
 use crate::stage::MemberKind;
 use crate::stage::StagedBuild;
 use crate::update;
+use crate::windows::{BuildParts, WindowsPieces};
 
 /// Everything shared by the locales of a batch, built once.
 pub struct Template<'a> {
@@ -58,6 +60,8 @@ pub struct Template<'a> {
     jar_runs: Vec<(usize, usize)>,
     /// Shared MAR members, when MARs are written.
     mar: Option<MarPieces>,
+    /// Shared pieces of the Windows zip and installer, when those are written.
+    windows: Option<WindowsPieces>,
 }
 
 /// Largest xz block of a shared run in a `.tar.xz`: `xz -9e` uses a 64 MiB dictionary, so
@@ -94,6 +98,10 @@ pub struct Shared {
     pub tar_xz: bool,
     /// Shared xz blocks for the MAR, and whether they get the x86 BCJ filter.
     pub mar: Option<bool>,
+    /// Shared deflate pieces for the Windows `.zip`.
+    pub zip: bool,
+    /// Shared LZMA2 pieces for the Windows installer, and whether they get x86 BCJ.
+    pub installer: Option<bool>,
 }
 
 enum RunSource {
@@ -121,6 +129,8 @@ impl Shared {
             tar_bz2: formats.contains(&Format::TarBz2),
             tar_xz: formats.contains(&Format::TarXz),
             mar: formats.contains(&Format::Mar).then_some(x86_bcj),
+            zip: formats.contains(&Format::Zip),
+            installer: formats.contains(&Format::Installer).then_some(x86_bcj),
         }
     }
 }
@@ -206,6 +216,7 @@ impl<'a> Template<'a> {
             run_at,
             jar_runs,
             mar: None,
+            windows: None,
         };
         Ok(template)
     }
@@ -215,7 +226,44 @@ impl<'a> Template<'a> {
         if let Some(x86_bcj) = shared.mar {
             self.mar = Some(self.encode_mar(XzOptions::mar(x86_bcj))?);
         }
+        if shared.zip || shared.installer.is_some() {
+            let fixed = self.fixed_members();
+            self.windows = Some(WindowsPieces::encode(
+                self.staged,
+                &self.jars,
+                &fixed,
+                shared.zip,
+                shared.installer,
+            )?);
+        }
         Ok(())
+    }
+
+    /// What the Windows writers read of the template.
+    fn build_parts(&self) -> BuildParts<'_> {
+        BuildParts {
+            staged: self.staged,
+            jars: &self.jars,
+            mtime: self.mtime,
+        }
+    }
+
+    /// The Windows pieces.
+    fn windows(&self) -> &WindowsPieces {
+        self.windows
+            .as_ref()
+            .expect("prepare encodes the Windows pieces when zips or installers are asked for")
+    }
+
+    /// The members no locale changes (neither a jar nor a package slot), in package order.
+    fn fixed_members(&self) -> Vec<usize> {
+        self.run_at
+            .values()
+            .flat_map(|&r| match &self.runs[r].source {
+                RunSource::Members(range) => range.clone(),
+                _ => 0..0,
+            })
+            .collect()
     }
 
     /// Serializes every shared piece, in a fixed order, for the cache.
@@ -241,6 +289,13 @@ impl<'a> Template<'a> {
                     prefix.write_to(&mut out);
                     directory.write_to(&mut out);
                 }
+            }
+        }
+        match &self.windows {
+            None => out.push(0),
+            Some(windows) => {
+                out.push(1);
+                windows.write_to(&mut out);
             }
         }
         out
@@ -302,6 +357,22 @@ impl<'a> Template<'a> {
             }
             _ => return Err(bad("the MAR flag")),
         };
+        let windows = match bytes.get(at) {
+            Some(0) => {
+                at += 1;
+                None
+            }
+            Some(1) => {
+                at += 1;
+                let fixed = self.fixed_members();
+                let (pieces, used) =
+                    WindowsPieces::read_from(&bytes[at..], self.staged, &self.jars, &fixed)?;
+                at += used;
+                Some(pieces)
+            }
+            _ => return Err(bad("the Windows flag")),
+        };
+        let windows_shape = windows.as_ref().map_or((false, None), WindowsPieces::shape);
         let has = |runs: &[(Vec<Bzip2Piece>, Vec<XzBlocks>)], bz: bool| {
             runs.iter()
                 .all(|(b, x)| if bz { !b.is_empty() } else { !x.is_empty() })
@@ -309,7 +380,8 @@ impl<'a> Template<'a> {
         let fits = at == bytes.len()
             && (!shared.tar_bz2 || has(&runs, true))
             && (!shared.tar_xz || has(&runs, false))
-            && shared.mar.map(XzOptions::mar) == mar.as_ref().map(|m| m.options);
+            && shared.mar.map(XzOptions::mar) == mar.as_ref().map(|m| m.options)
+            && windows_shape == (shared.zip, shared.installer);
         if !fits {
             return Err(bad("other formats or platform"));
         }
@@ -318,6 +390,7 @@ impl<'a> Template<'a> {
             run.xz = xz;
         }
         self.mar = mar;
+        self.windows = windows;
         Ok(())
     }
 
@@ -374,12 +447,8 @@ impl<'a> Template<'a> {
     /// Compresses every MAR member no locale touches, and each jar's shared parts.
     fn encode_mar(&self, options: XzOptions) -> Result<MarPieces> {
         let fixed: Vec<usize> = self
-            .run_at
-            .values()
-            .flat_map(|&r| match &self.runs[r].source {
-                RunSource::Members(range) => range.clone(),
-                _ => 0..0,
-            })
+            .fixed_members()
+            .into_iter()
             .filter(|&m| self.staged.members[m].data().is_some())
             .collect();
         let mut inputs: Vec<&[u8]> = fixed
@@ -451,7 +520,11 @@ impl<'a> Template<'a> {
                 .map(XzBlocks::compressed_len)
                 .sum()
         });
-        bzip2 + tar_xz + mar
+        let windows = self
+            .windows
+            .as_ref()
+            .map_or(0, WindowsPieces::compressed_bytes);
+        bzip2 + tar_xz + mar + windows
     }
 
     /// The locale's tarball as shared runs and local bytes, in order.
@@ -616,10 +689,17 @@ impl<'a> Template<'a> {
             .map_err(wrap)?;
         for rel in order {
             let (member, mode) = match files[rel] {
-                Item::Member(m) => (
-                    MemberXz::Shared(&mar.members[m]),
-                    self.staged.members[*m].mode,
-                ),
+                Item::Member(m) => {
+                    let piece = match mar.members.get(m) {
+                        Some(piece) => MemberXz::Shared(piece),
+                        // A slot this locale leaves as en-US has it.
+                        None => {
+                            let data = self.staged.members[*m].data().unwrap_or_default();
+                            MemberXz::Own(XzBlocks::encode(data, mar.options).map_err(wrap)?)
+                        }
+                    };
+                    (piece, self.staged.members[*m].mode)
+                }
                 Item::Jar {
                     jar,
                     member,
@@ -840,7 +920,33 @@ fn repack_locale(
         })?;
         outcome.langpack = Some(source.path().to_owned());
         let pack = LocalePack::load(locale, source)?;
-        let overlay = Overlay::build(template.staged, &template.layout, pack)?;
+        let mut overlay = Overlay::build(template.staged, &template.layout, pack)?;
+        // The locale's NSIS binaries (Windows): its uninstaller goes into the package, its
+        // setup.exe into the installer.
+        let mut setup_exe = None;
+        if let Some(dir) = &plan.installer_dir {
+            if let Some(helper) = installer::nsis_file(dir, locale, "helper.exe")? {
+                overlay.findings.extend(helper.fallback);
+                overlay.package.insert(
+                    installer::HELPER_PATH.into(),
+                    PackageFile::Write(helper.data),
+                );
+            }
+            if plan.formats.contains(&Format::Installer) {
+                let setup = installer::nsis_file(dir, locale, "setup.exe")?.ok_or_else(|| {
+                    Error::Langpack {
+                        path: dir.clone(),
+                        reason: format!(
+                            "no {locale}/setup.exe and no en-US/setup.exe here; the installer \
+                             needs the locale's NSIS setup.exe"
+                        ),
+                    }
+                })?;
+                overlay.findings.extend(setup.fallback);
+                setup_exe = Some(setup.data);
+            }
+            overlay.findings.sort();
+        }
         outcome.findings = overlay.findings.clone();
         if let Some(max) = plan.max_missing_percent {
             let missing: u64 = overlay
@@ -897,7 +1003,14 @@ fn repack_locale(
         let mut written = Vec::new();
         for format in &plan.formats {
             let name = plan.output_name(locale, *format);
-            let (pending, digests) = write_output(template, plan, &package, &name, *format)?;
+            let (pending, digests) = write_output(
+                template,
+                plan,
+                &package,
+                &name,
+                *format,
+                setup_exe.as_deref(),
+            )?;
             written.push((*format, name, pending, digests));
         }
         let mut committed: Vec<PathBuf> = Vec::new();
@@ -940,16 +1053,31 @@ fn write_output(
     package: &LocalePackage,
     name: &str,
     format: Format,
+    setup_exe: Option<&[u8]>,
 ) -> Result<(Pending, Option<Digests>)> {
     let out_dir = &plan.output_dir;
     Ok(match format {
-        Format::TarBz2 | Format::TarXz | Format::Mar => {
+        Format::TarBz2 | Format::TarXz | Format::Zip | Format::Installer | Format::Mar => {
             let mut file = AtomicFile::create(out_dir, name)?;
             let path = file.path().to_owned();
             let hashing = HashingWriter::new(file.writer());
             let hashing = match format {
                 Format::TarBz2 => template.write_tar_bz2(package, hashing)?,
                 Format::TarXz => template.write_tar_xz(package, hashing)?,
+                Format::Zip => {
+                    template
+                        .windows()
+                        .write_zip(template.build_parts(), package, hashing)?
+                }
+                Format::Installer => template.windows().write_installer(
+                    template.build_parts(),
+                    package,
+                    plan.sfx
+                        .as_ref()
+                        .expect("the plan loads the stub for installers"),
+                    setup_exe.expect("repack_locale finds setup.exe for installers"),
+                    hashing,
+                )?,
                 _ => {
                     // The MAR writer seeks back to patch its header: build it in memory,
                     // then hash and write it once.

@@ -16,6 +16,7 @@ pub mod cache;
 pub mod chunk;
 pub mod cli;
 pub mod error;
+pub mod installer;
 pub mod jar;
 pub mod l10n;
 pub mod langpack;
@@ -30,5 +31,6 @@ pub mod resume;
 pub mod stage;
 pub mod update;
 pub mod verify;
+pub mod windows;
 
 pub use error::{Error, Result};

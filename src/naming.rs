@@ -9,7 +9,15 @@ pub const PLATFORMS: &[(&str, &str)] = &[
     ("linux", "linux-i686"),
     ("linux64", "linux-x86_64"),
     ("linux64-aarch64", "linux-aarch64"),
+    ("win32", "win32"),
+    ("win64", "win64"),
+    ("win64-aarch64", "win64-aarch64"),
 ];
+
+/// Whether `platform` (a taskgraph name) is a Windows one.
+pub fn is_windows(platform: &str) -> bool {
+    platform.starts_with("win")
+}
 
 /// The path platform of a taskgraph platform name (`linux64` → `linux-x86_64`).
 pub fn path_platform(platform: &str) -> Option<&'static str> {
@@ -44,7 +52,8 @@ pub fn nightly_stem(version: &str, locale: &str, path_platform: &str) -> String 
 }
 
 /// Mozilla's release layout (`firefox_candidates.yml`), relative to the candidates
-/// directory: `linux-x86_64/<loc>/firefox-<V>.tar.bz2` and
+/// directory: `linux-x86_64/<loc>/firefox-<V>.tar.bz2`, `win64/<loc>/firefox-<V>.zip`,
+/// `win64/<loc>/Firefox Setup <V>.exe` and
 /// `update/linux-x86_64/<loc>/firefox-<V>.complete.mar`.
 pub fn release_path(
     version: &str,
@@ -55,7 +64,8 @@ pub fn release_path(
     use crate::plan::Format;
     match format {
         Format::Mar => format!("update/{path_platform}/{locale}/firefox-{version}.complete.mar"),
-        Format::TarBz2 | Format::TarXz | Format::Dir => format!(
+        Format::Installer => format!("{path_platform}/{locale}/Firefox Setup {version}.exe"),
+        Format::TarBz2 | Format::TarXz | Format::Zip | Format::Dir => format!(
             "{path_platform}/{locale}/firefox-{version}{}",
             format.suffix()
         ),
@@ -116,12 +126,29 @@ mod tests {
             release_path("153.0", "fr", "linux-x86_64", Format::Mar),
             "update/linux-x86_64/fr/firefox-153.0.complete.mar"
         );
+        assert_eq!(
+            release_path("153.0", "fr", "win64", Format::Installer),
+            "win64/fr/Firefox Setup 153.0.exe"
+        );
+        assert_eq!(
+            release_path("153.0", "fr", "win64", Format::Zip),
+            "win64/fr/firefox-153.0.zip"
+        );
     }
 
     #[test]
     fn names() {
         assert_eq!(path_platform("linux64"), Some("linux-x86_64"));
-        assert_eq!(path_platform("win64"), None);
+        assert_eq!(path_platform("win64"), Some("win64"));
+        assert_eq!(path_platform("macosx64"), None);
+        assert_eq!(
+            platform_from_file_name("firefox-153.7.0esr.en-US.win64.zip"),
+            Some("win64")
+        );
+        assert_eq!(
+            platform_from_file_name("firefox-153.7.0esr.en-US.win64-aarch64.zip"),
+            Some("win64-aarch64")
+        );
         assert_eq!(
             platform_from_file_name("firefox-153.7.0esr.en-US.linux-x86_64.tar.bz2"),
             Some("linux64")

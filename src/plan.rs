@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::cli::repack::RepackArgs;
 use crate::error::{Error, Result};
+use crate::installer;
 use crate::langpack::{self, LangpackSource};
 use crate::locales::Locales;
 use crate::naming;
@@ -30,6 +31,13 @@ pub enum Format {
     /// `firefox-<version>.<locale>.<platform>.tar.xz`.
     #[serde(rename = "tar.xz")]
     TarXz,
+    /// The Windows package, `firefox-<version>.<locale>.<platform>.zip`.
+    #[serde(rename = "zip")]
+    Zip,
+    /// The Windows full installer (SFX stub, config tag, 7z archive),
+    /// `firefox-<version>.<locale>.<platform>.installer.exe`.
+    #[serde(rename = "installer")]
+    Installer,
     /// The complete update, `firefox-<version>.<locale>.<platform>.complete.mar`.
     #[serde(rename = "mar")]
     Mar,
@@ -43,6 +51,8 @@ impl Format {
     pub const ALL: &[(&str, Format)] = &[
         ("tar.bz2", Format::TarBz2),
         ("tar.xz", Format::TarXz),
+        ("zip", Format::Zip),
+        ("installer", Format::Installer),
         ("mar", Format::Mar),
         ("dir", Format::Dir),
     ];
@@ -60,6 +70,8 @@ impl Format {
         match self {
             Format::TarBz2 => ".tar.bz2",
             Format::TarXz => ".tar.xz",
+            Format::Zip => ".zip",
+            Format::Installer => ".installer.exe",
             Format::Mar => ".complete.mar",
             Format::Dir => "",
         }
@@ -117,6 +129,10 @@ pub struct RepackPlan {
     pub shared_cache: Option<PathBuf>,
     /// SHA-256 of the en-US package; set by [`RepackPlan::apply_build`].
     pub input_sha256: String,
+    /// The installer's SFX stub and config tag (`--formats installer`).
+    pub sfx: Option<installer::SfxParts>,
+    /// Per-locale NSIS binaries (`--installer-dir`).
+    pub installer_dir: Option<PathBuf>,
 }
 
 impl RepackPlan {
@@ -129,17 +145,22 @@ impl RepackPlan {
                 args.input.display()
             )));
         }
-        if PackageKind::from_path(&args.input).is_none() {
+        let Some(kind) = PackageKind::from_path(&args.input) else {
             return Err(usage(format!(
-                "--input {}: unknown package type; give a Linux .tar.bz2 or .tar.xz",
+                "--input {}: unknown package type; give a Linux .tar.bz2 or .tar.xz, or a \
+                 Windows .zip",
                 args.input.display()
             )));
-        }
+        };
         let file_name = file_name(&args.input);
         let platform = match &args.platform {
             Some(p) => p.clone(),
             None => naming::platform_from_file_name(&file_name)
-                .unwrap_or("linux64")
+                .unwrap_or(if kind == PackageKind::Zip {
+                    "win64"
+                } else {
+                    "linux64"
+                })
                 .to_owned(),
         };
         let path_platform = naming::path_platform(&platform).ok_or_else(|| {
@@ -149,8 +170,21 @@ impl RepackPlan {
                 known.join(", ")
             ))
         })?;
+        let windows = naming::is_windows(&platform);
+        if windows != (kind == PackageKind::Zip) {
+            return Err(usage(format!(
+                "--input {} does not fit platform {platform}: Windows builds come as .zip, \
+                 Linux builds as .tar.bz2 or .tar.xz",
+                args.input.display()
+            )));
+        }
+        let default_format = if windows { "zip" } else { "tar.bz2" };
+        let names = match &args.formats {
+            Some(names) => names.clone(),
+            None => vec![default_format.to_owned()],
+        };
         let mut formats = Vec::new();
-        for name in &args.formats {
+        for name in &names {
             let format = Format::parse(name).ok_or_else(|| {
                 let known: Vec<&str> = Format::ALL.iter().map(|(n, _)| *n).collect();
                 usage(format!(
@@ -165,6 +199,59 @@ impl RepackPlan {
         if formats.is_empty() {
             return Err(usage("--formats: give at least one format".into()));
         }
+        let package_formats: &[Format] = if windows {
+            &[Format::Zip, Format::Installer]
+        } else {
+            &[Format::TarBz2, Format::TarXz]
+        };
+        let all_package_formats = [
+            Format::TarBz2,
+            Format::TarXz,
+            Format::Zip,
+            Format::Installer,
+        ];
+        if let Some(format) = formats
+            .iter()
+            .find(|f| all_package_formats.contains(f) && !package_formats.contains(f))
+        {
+            let fitting: Vec<&str> = Format::ALL
+                .iter()
+                .filter(|(_, f)| !all_package_formats.contains(f) || package_formats.contains(f))
+                .map(|(n, _)| *n)
+                .collect();
+            return Err(usage(format!(
+                "--formats {}: not a {platform} package format (give: {})",
+                Format::ALL
+                    .iter()
+                    .find(|(_, f)| f == format)
+                    .map_or("?", |(n, _)| n),
+                fitting.join(", ")
+            )));
+        }
+        let installer_dir = match &args.installer_dir {
+            Some(dir) if !windows => {
+                return Err(usage(format!(
+                    "--installer-dir {}: only Windows builds have installers",
+                    dir.display()
+                )));
+            }
+            Some(dir) => Some(installer::check_dir(dir)?),
+            None => None,
+        };
+        let sfx = if formats.contains(&Format::Installer) {
+            let (Some(stub), Some(tag), Some(_)) =
+                (&args.sfx_stub, &args.installer_tag, &installer_dir)
+            else {
+                return Err(usage(
+                    "--formats installer needs --sfx-stub (7zSD.Win32.sfx), --installer-tag \
+                     (app.tag) and --installer-dir (<locale>/setup.exe)"
+                        .into(),
+                ));
+            };
+            Some(installer::SfxParts::load(stub, tag)?)
+        } else {
+            None
+        };
         let list = match &args.locales_file {
             Some(path) => Locales::load(path)?,
             None => Locales::built_in(),
@@ -259,6 +346,8 @@ impl RepackPlan {
         let x86_bcj = x86_bcj(&platform);
         Ok(RepackPlan {
             x86_bcj,
+            sfx,
+            installer_dir,
             input: args.input.clone(),
             l10n: l10n.clone(),
             output_dir: args.output_dir.clone(),
@@ -338,10 +427,11 @@ pub fn member_time(source_date_epoch: Option<u64>, staged: &StagedBuild) -> u64 
         .unwrap_or(FALLBACK_EPOCH)
 }
 
-/// Whether MAR members of `platform` get the x86 BCJ filter. Firefox's updater has no ARM64
-/// BCJ decoder and x86 BCJ broke aarch64 updates (build-mar #63): x86 and x86_64 only.
+/// Whether MAR members (and the installer's archive) of `platform` get the x86 BCJ filter.
+/// Firefox's updater and Mozilla's SFX stub have no ARM64 BCJ decoder, and x86 BCJ broke
+/// aarch64 updates (build-mar #63): x86 and x86_64 only.
 pub fn x86_bcj(platform: &str) -> bool {
-    platform != "linux64-aarch64"
+    !platform.ends_with("aarch64")
 }
 
 /// A MAR channel id as the updater and the signing tasks accept it: 1 to 63 ASCII bytes,
@@ -441,6 +531,7 @@ mod tests {
         assert_eq!(Format::parse("tar.bz2"), Some(Format::TarBz2));
         assert_eq!(Format::parse("dir"), Some(Format::Dir));
         assert_eq!(Format::parse("mar"), Some(Format::Mar));
-        assert_eq!(Format::parse("zip"), None);
+        assert_eq!(Format::parse("zip"), Some(Format::Zip));
+        assert_eq!(Format::parse("exe"), None);
     }
 }

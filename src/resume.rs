@@ -53,6 +53,21 @@ pub fn key(plan: &RepackPlan, locale: &str, source: &LangpackSource) -> Result<S
         )
     );
     hasher.update(options.as_bytes());
+    // The installer's inputs: stub, tag and the locale's NSIS binaries (or en-US's).
+    if let Some(sfx) = &plan.sfx {
+        for part in [&sfx.stub, &sfx.tag] {
+            hasher.update((part.len() as u64).to_le_bytes());
+            hasher.update(part);
+        }
+    }
+    if let Some(dir) = &plan.installer_dir {
+        for name in ["setup.exe", "helper.exe"] {
+            let file = crate::installer::nsis_file(dir, locale, name)?;
+            let data = file.map(|f| f.data).unwrap_or_default();
+            hasher.update((data.len() as u64).to_le_bytes());
+            hasher.update(&data);
+        }
+    }
     match source {
         LangpackSource::Xpi(path) => {
             hasher.update(fs::read(path).map_err(|e| Error::io(path, e))?);

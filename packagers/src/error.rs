@@ -55,6 +55,20 @@ pub enum Error {
         reason: String,
     },
 
+    /// The deflate encoder failed.
+    #[error("deflate: {reason}")]
+    Deflate {
+        /// What went wrong.
+        reason: String,
+    },
+
+    /// A 7z archive could not be written.
+    #[error("7z: {reason}")]
+    SevenZ {
+        /// What was wrong.
+        reason: String,
+    },
+
     /// A tar archive could not be read or written.
     #[error("tar: {reason}")]
     Tar {

@@ -208,14 +208,79 @@ impl<'a> RawEntry<'a> {
         }
         Ok(entry)
     }
+}
 
-    fn sizes(&self) -> Result<u32> {
-        u32::try_from(self.data.len()).map_err(|_| Error::JarEntry {
-            name: self.name.to_owned(),
-            reason: "compressed data larger than 4 GiB".into(),
-        })
+/// A time as zip stores it: MS-DOS date and time fields (local time, 2-second steps; we
+/// write UTC, as mozpack and `zip -X` in a UTC build environment do).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DosTime {
+    /// Hour << 11 | minute << 5 | second / 2.
+    pub time: u16,
+    /// (Year − 1980) << 9 | month << 5 | day.
+    pub date: u16,
+}
+
+impl DosTime {
+    /// 2010-01-01 00:00, the fixed time mozpack gives every jar entry (bug 592369).
+    pub const MOZPACK: DosTime = DosTime {
+        time: 0,
+        date: ((2010 - 1980) << 9) | (1 << 5) | 1,
+    };
+
+    /// The DOS time of `secs` since 1970 (UTC), clamped to DOS's 1980–2107 range.
+    pub fn from_unix(secs: u64) -> DosTime {
+        let days = secs / 86_400;
+        let rest = secs % 86_400;
+        // Civil date from days since 1970 (Howard Hinnant's algorithm).
+        let z = days + 719_468;
+        let era = z / 146_097;
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + u64::from(month <= 2);
+        if year < 1980 {
+            return DosTime {
+                time: 0,
+                date: (1 << 5) | 1,
+            };
+        }
+        if year > 2107 {
+            return DosTime {
+                time: (23 << 11) | (59 << 5) | 29,
+                date: (127 << 9) | (12 << 5) | 31,
+            };
+        }
+        let (hour, minute, second) = (rest / 3600, rest / 60 % 60, rest % 60);
+        DosTime {
+            time: ((hour << 11) | (minute << 5) | (second / 2)) as u16,
+            date: (((year - 1980) << 9) | (month << 5) | day) as u16,
+        }
     }
+}
 
+/// The fields of an entry's local and central records.
+#[derive(Clone, Copy, Debug)]
+pub struct EntryHeader<'a> {
+    /// The entry name.
+    pub name: &'a str,
+    /// How the data is compressed.
+    pub method: Method,
+    /// CRC-32 of the uncompressed data.
+    pub crc32: u32,
+    /// Uncompressed size.
+    pub size: u32,
+    /// Compressed size.
+    pub compressed_size: u32,
+    /// Unix mode bits for the external attributes.
+    pub mode: u32,
+    /// Modification time.
+    pub time: DosTime,
+}
+
+impl EntryHeader<'_> {
     fn flags(&self) -> u16 {
         let deflate = if self.method == Method::Deflated {
             2
@@ -234,68 +299,99 @@ impl<'a> RawEntry<'a> {
             10
         }
     }
+
+    fn name_len(&self) -> Result<u16> {
+        u16::try_from(self.name.len()).map_err(|_| Error::JarEntry {
+            name: self.name.to_owned(),
+            reason: "the name is longer than 65535 bytes".into(),
+        })
+    }
+
+    /// The fields local and central records share: version needed, flags, method, time,
+    /// date, CRC-32, compressed and uncompressed sizes.
+    fn put_fields(&self, out: &mut Vec<u8>) {
+        put16(out, self.version_needed());
+        put16(out, self.flags());
+        put16(out, self.method.code());
+        put16(out, self.time.time);
+        put16(out, self.time.date);
+        put32(out, self.crc32);
+        put32(out, self.compressed_size);
+        put32(out, self.size);
+    }
+
+    /// Appends the local file header (without the data).
+    pub fn append_local(&self, out: &mut Vec<u8>) -> Result<()> {
+        let name_len = self.name_len()?;
+        put32(out, LOCAL_SIGNATURE);
+        self.put_fields(out);
+        put16(out, name_len);
+        put16(out, 0);
+        out.extend_from_slice(self.name.as_bytes());
+        Ok(())
+    }
+
+    /// Appends the central-directory record of the entry whose local header is at
+    /// `offset`.
+    pub fn append_central(&self, out: &mut Vec<u8>, offset: u64) -> Result<()> {
+        let name_len = self.name_len()?;
+        let offset = u32::try_from(offset).map_err(|_| Error::JarEntry {
+            name: self.name.to_owned(),
+            reason: "the archive would be larger than 4 GiB".into(),
+        })?;
+        put32(out, CENTRAL_SIGNATURE);
+        put16(out, 20 | (3 << 8));
+        self.put_fields(out);
+        put16(out, name_len);
+        put16(out, 0); // extra field length
+        put16(out, 0); // comment length
+        put16(out, 0); // disk number start
+        put16(out, 0); // internal attributes
+        put32(out, self.mode << 16);
+        put32(out, offset);
+        out.extend_from_slice(self.name.as_bytes());
+        Ok(())
+    }
 }
 
-/// DOS date of 2010-01-01, the fixed time mozpack gives every entry (bug 592369).
-const DOS_DATE_2010: u16 = ((2010 - 1980) << 9) | (1 << 5) | 1;
-const DOS_TIME_MIDNIGHT: u16 = 0;
+impl<'a> RawEntry<'a> {
+    /// The record fields of this entry, with mozpack's fixed time.
+    pub fn header(&self) -> Result<EntryHeader<'a>> {
+        Ok(EntryHeader {
+            name: self.name,
+            method: self.method,
+            crc32: self.crc32,
+            size: self.size,
+            compressed_size: u32::try_from(self.data.len()).map_err(|_| Error::JarEntry {
+                name: self.name.to_owned(),
+                reason: "compressed data larger than 4 GiB".into(),
+            })?,
+            mode: self.mode,
+            time: DosTime::MOZPACK,
+        })
+    }
+}
+
 const LOCAL_SIGNATURE: u32 = 0x0403_4b50;
 const CENTRAL_SIGNATURE: u32 = 0x0201_4b50;
 const END_SIGNATURE: u32 = 0x0605_4b50;
 
 /// Appends the local file header and data of `entry`.
 pub fn append_local(out: &mut Vec<u8>, entry: &RawEntry<'_>) -> Result<()> {
-    let compressed = entry.sizes()?;
-    let name_len = name_len(entry)?;
-    put32(out, LOCAL_SIGNATURE);
-    put16(out, entry.version_needed());
-    put16(out, entry.flags());
-    put16(out, entry.method.code());
-    put16(out, DOS_TIME_MIDNIGHT);
-    put16(out, DOS_DATE_2010);
-    put32(out, entry.crc32);
-    put32(out, compressed);
-    put32(out, entry.size);
-    put16(out, name_len);
-    put16(out, 0);
-    out.extend_from_slice(entry.name.as_bytes());
+    entry.header()?.append_local(out)?;
     out.extend_from_slice(entry.data);
     Ok(())
 }
 
 /// Appends the central-directory record of `entry`, whose local header is at `offset`.
 pub fn append_central(out: &mut Vec<u8>, entry: &RawEntry<'_>, offset: u64) -> Result<()> {
-    let compressed = entry.sizes()?;
-    let name_len = name_len(entry)?;
-    let offset = u32::try_from(offset).map_err(|_| Error::JarEntry {
-        name: entry.name.to_owned(),
-        reason: "the jar would be larger than 4 GiB".into(),
-    })?;
-    put32(out, CENTRAL_SIGNATURE);
-    put16(out, 20 | (3 << 8));
-    put16(out, entry.version_needed());
-    put16(out, entry.flags());
-    put16(out, entry.method.code());
-    put16(out, DOS_TIME_MIDNIGHT);
-    put16(out, DOS_DATE_2010);
-    put32(out, entry.crc32);
-    put32(out, compressed);
-    put32(out, entry.size);
-    put16(out, name_len);
-    put16(out, 0); // extra field length
-    put16(out, 0); // comment length
-    put16(out, 0); // disk number start
-    put16(out, 0); // internal attributes
-    put32(out, entry.mode << 16);
-    put32(out, offset);
-    out.extend_from_slice(entry.name.as_bytes());
-    Ok(())
+    entry.header()?.append_central(out, offset)
 }
 
 /// Appends the end of central directory record.
 pub fn append_end(out: &mut Vec<u8>, entries: usize, directory: Range<u64>) -> Result<()> {
     let too_big = |what: &str| Error::Jar {
-        reason: format!("the jar would have {what}, more than a zip without zip64 holds"),
+        reason: format!("the archive would have {what}, more than a zip without zip64 holds"),
     };
     let count = u16::try_from(entries).map_err(|_| too_big("more than 65535 entries"))?;
     let size = u32::try_from(directory.end - directory.start)
@@ -310,6 +406,61 @@ pub fn append_end(out: &mut Vec<u8>, entries: usize, directory: Range<u64>) -> R
     put32(out, start);
     put16(out, 0);
     Ok(())
+}
+
+/// Streams a zip archive in the plain layout: entries are written as they come, their
+/// central records kept and written by [`ZipWriter::finish`]. For packages (the Windows
+/// zip), whose entries can be large and made of several pre-compressed parts.
+pub struct ZipWriter<W: std::io::Write> {
+    w: W,
+    offset: u64,
+    central: Vec<u8>,
+    count: usize,
+}
+
+impl<W: std::io::Write> ZipWriter<W> {
+    /// Starts an empty archive.
+    pub fn new(w: W) -> Self {
+        ZipWriter {
+            w,
+            offset: 0,
+            central: Vec::new(),
+            count: 0,
+        }
+    }
+
+    /// Appends an entry whose compressed data is `parts` joined (their lengths must add up
+    /// to `header.compressed_size`).
+    pub fn append(&mut self, header: &EntryHeader<'_>, parts: &[&[u8]]) -> Result<()> {
+        let len: u64 = parts.iter().map(|p| p.len() as u64).sum();
+        if len != u64::from(header.compressed_size) {
+            return Err(Error::JarEntry {
+                name: header.name.to_owned(),
+                reason: format!(
+                    "{len} compressed bytes given for a header that says {}",
+                    header.compressed_size
+                ),
+            });
+        }
+        let mut local = Vec::with_capacity(30 + header.name.len());
+        header.append_local(&mut local)?;
+        header.append_central(&mut self.central, self.offset)?;
+        self.w.write_all(&local)?;
+        for part in parts {
+            self.w.write_all(part)?;
+        }
+        self.offset += local.len() as u64 + len;
+        self.count += 1;
+        Ok(())
+    }
+
+    /// Writes the central directory and the end record; returns the writer and the size.
+    pub fn finish(mut self) -> Result<(W, u64)> {
+        let directory = self.offset..self.offset + self.central.len() as u64;
+        append_end(&mut self.central, self.count, directory)?;
+        self.w.write_all(&self.central)?;
+        Ok((self.w, self.offset + self.central.len() as u64))
+    }
 }
 
 /// Writes a whole jar in the plain layout from `entries`, in order.
@@ -327,13 +478,6 @@ pub fn write_jar(entries: &[RawEntry<'_>]) -> Result<Vec<u8>> {
     let directory = directory_start..out.len() as u64;
     append_end(&mut out, entries.len(), directory)?;
     Ok(out)
-}
-
-fn name_len(entry: &RawEntry<'_>) -> Result<u16> {
-    u16::try_from(entry.name.len()).map_err(|_| Error::JarEntry {
-        name: entry.name.to_owned(),
-        reason: "name longer than 65535 bytes".into(),
-    })
 }
 
 fn put16(out: &mut Vec<u8>, v: u16) {
@@ -433,5 +577,64 @@ mod tests {
         let info = &read_entries(&flipped).unwrap()[0];
         let err = decompress(info, &flipped[info.data.clone()]).unwrap_err();
         assert!(err.to_string().contains("CRC-32 mismatch"), "{err}");
+    }
+
+    #[test]
+    fn dos_times() {
+        assert_eq!(DosTime::from_unix(1_262_304_000), DosTime::MOZPACK);
+        // 2026-11-03 15:19:12 UTC.
+        let t = DosTime::from_unix(1_793_719_152);
+        assert_eq!(t.date, ((2026 - 1980) << 9) | (11 << 5) | 3);
+        assert_eq!(t.time, (15 << 11) | (19 << 5) | 6);
+        assert_eq!(DosTime::from_unix(0).date, (1 << 5) | 1);
+    }
+
+    #[test]
+    fn zip_writer_streams_parts_that_unzip_reads() {
+        let content = b"hello zip ".repeat(1000);
+        let mut deflated = Vec::new();
+        let mut buf = Vec::new();
+        let entry = RawEntry::compress("dir/a.txt", &content, Method::Deflated, 0o100644, &mut buf)
+            .unwrap();
+        deflated.extend_from_slice(entry.data);
+        let time = DosTime::from_unix(1_793_719_152);
+        let header = EntryHeader {
+            time,
+            ..entry.header().unwrap()
+        };
+        let mut writer = ZipWriter::new(Vec::new());
+        let (a, b) = deflated.split_at(deflated.len() / 2);
+        writer.append(&header, &[a, b]).unwrap();
+        let stored = EntryHeader {
+            name: "b.exe",
+            method: Method::Stored,
+            crc32: crc32fast::hash(b"MZ"),
+            size: 2,
+            compressed_size: 2,
+            mode: 0o100755,
+            time,
+        };
+        writer.append(&stored, &[b"MZ"]).unwrap();
+        assert!(writer.append(&stored, &[b"M"]).is_err());
+        let (bytes, size) = writer.finish().unwrap();
+        assert_eq!(size, bytes.len() as u64);
+        let mut archive = zip::ZipArchive::new(Cursor::new(&bytes)).unwrap();
+        let mut file = archive.by_name("dir/a.txt").unwrap();
+        let mut back = Vec::new();
+        file.read_to_end(&mut back).unwrap();
+        assert_eq!(back, content);
+        assert_eq!(file.last_modified().unwrap().hour(), 15);
+        drop(file);
+        assert_eq!(
+            archive.by_name("b.exe").unwrap().unix_mode(),
+            Some(0o100755)
+        );
+        if crate::testing::tool("unzip") {
+            let out = crate::testing::run_with_input(
+                std::process::Command::new("sh").args(["-c", "cat > /tmp/.zw.zip.$$ && unzip -t /tmp/.zw.zip.$$; r=$?; rm -f /tmp/.zw.zip.$$; exit $r"]),
+                &bytes,
+            );
+            assert!(out.status.success(), "{out:?}");
+        }
     }
 }

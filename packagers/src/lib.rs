@@ -7,6 +7,9 @@
 //! - [`xz`]: xz *pieces*, blocks compressed once and assembled into one xz stream.
 //! - [`mar`]: Mozilla ARchive files (complete updates): reader and writer.
 //! - [`tar`]: deterministic ustar/GNU headers for the tarballs we write.
+//! - [`lzma2`]: raw LZMA2 *pieces*, concatenated into one LZMA2 stream (a 7z folder).
+//! - [`sevenz`]: 7z archives written from pre-compressed folders (the Windows installer).
+//! - [`deflate`]: raw deflate *pieces*, concatenated into one deflate stream (zip entries).
 //! - [`jar`]: the zip layout of Mozilla's `omni.ja`: reading (plain and optimized
 //!   layouts) and writing entries from their raw compressed bytes.
 //!
@@ -15,9 +18,12 @@
 #![deny(missing_docs)]
 
 pub mod bzip2;
+pub mod deflate;
 mod error;
 pub mod jar;
+pub mod lzma2;
 pub mod mar;
+pub mod sevenz;
 pub mod tar;
 #[cfg(test)]
 mod testing;

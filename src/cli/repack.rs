@@ -15,7 +15,7 @@ use crate::stage::StagedBuild;
 /// Arguments of `repack`.
 #[derive(Debug, Args)]
 pub struct RepackArgs {
-    /// The signed en-US package: a Linux .tar.bz2 or .tar.xz.
+    /// The signed en-US package: a Linux .tar.bz2 or .tar.xz, or a Windows .zip.
     #[arg(short, long, value_name = "FILE")]
     pub input: PathBuf,
 
@@ -51,10 +51,28 @@ pub struct RepackArgs {
     #[arg(long)]
     pub platform: Option<String>,
 
-    /// Output formats, comma-separated: tar.bz2, tar.xz (the package), mar (the complete
-    /// update), dir (the unpacked tree, to run right away).
-    #[arg(long, value_delimiter = ',', default_value = "tar.bz2")]
-    pub formats: Vec<String>,
+    /// Output formats, comma-separated: tar.bz2, tar.xz (Linux packages), zip, installer
+    /// (Windows package and full installer), mar (the complete update), dir (the unpacked
+    /// tree, to run right away). Default: tar.bz2 on Linux, zip on Windows.
+    #[arg(long, value_delimiter = ',')]
+    pub formats: Option<Vec<String>>,
+
+    /// The 7-Zip SFX stub the installer starts with (Mozilla's 7zSD.Win32.sfx, or
+    /// 7zSD.ARM64.sfx for win64-aarch64). For --formats installer.
+    #[arg(long, value_name = "FILE")]
+    pub sfx_stub: Option<PathBuf>,
+
+    /// The installer's config tag (Mozilla's browser/installer/windows/app.tag). For
+    /// --formats installer.
+    #[arg(long, value_name = "FILE")]
+    pub installer_tag: Option<PathBuf>,
+
+    /// The locales' NSIS binaries as upstream l10n tasks build them: DIR/<locale>/setup.exe
+    /// (goes into the installer) and DIR/<locale>/helper.exe (replaces uninstall/helper.exe
+    /// in every output); DIR/en-US/ serves locales without their own, as a reported
+    /// fallback.
+    #[arg(long, value_name = "DIR")]
+    pub installer_dir: Option<PathBuf>,
 
     /// MAR channel id written into the MAR's product information block (default: the first
     /// of update-settings.ini's ACCEPTED_MAR_CHANNEL_IDS).

@@ -33,8 +33,9 @@ use packagers::jar::{self, Method};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::installer;
 use crate::langpack::LocalePack;
-use crate::stage::{StagedBuild, StagedJar};
+use crate::stage::{PackageKind, StagedBuild, StagedJar};
 use manifest::LocaleLine;
 
 /// The locale the input build is in.
@@ -252,6 +253,8 @@ impl Layout {
                 m.data().is_some()
                     && !jar_members.contains(i)
                     && (rel == "precomplete"
+                        // The uninstaller is built per locale (--installer-dir).
+                        || (staged.kind == PackageKind::Zip && rel == installer::HELPER_PATH)
                         || rel == "update.locale"
                         || non_chrome::is_non_chrome(rel)
                         || rel
@@ -611,7 +614,9 @@ impl Builder<'_> {
         let mut package = BTreeMap::new();
         for &m in &layout.package_slots {
             let rel = &self.staged.members[m].path[prefix.len()..];
-            if rel == "precomplete" {
+            if rel == "precomplete" || rel == installer::HELPER_PATH {
+                // precomplete is generated from the final tree; the uninstaller comes from
+                // --installer-dir, if at all.
                 continue;
             }
             if rel == "update.locale" {

@@ -7,9 +7,11 @@
 //! [`StagedJar`]s whose entries point into the jar bytes without copying them.
 
 mod tarball;
+mod zip;
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use packagers::jar::{self, EntryInfo, Method};
@@ -27,6 +29,8 @@ pub enum PackageKind {
     TarBz2,
     /// A `.tar.xz` tarball (Linux, Firefox 135 and later).
     TarXz,
+    /// A `.zip` of the signed build (Windows).
+    Zip,
 }
 
 impl PackageKind {
@@ -37,6 +41,8 @@ impl PackageKind {
             Some(PackageKind::TarBz2)
         } else if name.ends_with(".tar.xz") {
             Some(PackageKind::TarXz)
+        } else if name.ends_with(".zip") {
+            Some(PackageKind::Zip)
         } else {
             None
         }
@@ -64,6 +70,19 @@ pub struct Member {
     pub mode: u32,
     /// What it is.
     pub kind: MemberKind,
+    /// Where its compressed bytes are in the input zip (zip input only).
+    pub raw: Option<ZipRaw>,
+}
+
+/// A member's entry in the input zip, to copy it without recompressing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ZipRaw {
+    /// How the bytes are compressed.
+    pub method: Method,
+    /// CRC-32 of the content.
+    pub crc32: u32,
+    /// Range of the compressed bytes in [`StagedBuild::zip`].
+    pub data: Range<usize>,
 }
 
 impl Member {
@@ -122,6 +141,8 @@ pub struct StagedBuild {
     pub app: AppInfo,
     /// The localizable jars that exist in this build, in [`JARS`] order.
     pub jars: Vec<StagedJar>,
+    /// The input zip's bytes (zip input only; empty otherwise).
+    pub zip: Vec<u8>,
 }
 
 impl StagedBuild {
@@ -129,10 +150,12 @@ impl StagedBuild {
     pub fn open(path: &Path) -> Result<StagedBuild> {
         let kind = PackageKind::from_path(path).ok_or_else(|| Error::Input {
             path: path.to_owned(),
-            reason: "unknown package type; give a Linux .tar.bz2 or .tar.xz".into(),
+            reason: "unknown package type; give a Linux .tar.bz2 or .tar.xz, or a Windows .zip"
+                .into(),
         })?;
-        let mut members = match kind {
-            PackageKind::TarBz2 | PackageKind::TarXz => tarball::read(path, kind)?,
+        let (mut members, zip) = match kind {
+            PackageKind::TarBz2 | PackageKind::TarXz => (tarball::read(path, kind)?, Vec::new()),
+            PackageKind::Zip => zip::read(path)?,
         };
         members.sort_by(|a, b| compare_paths(&a.path, &b.path));
         let by_path: BTreeMap<String, usize> = members
@@ -238,6 +261,7 @@ impl StagedBuild {
             app_dir,
             app,
             jars,
+            zip,
         })
     }
 
@@ -251,6 +275,11 @@ impl StagedBuild {
     /// The raw (compressed) bytes of one jar entry.
     pub fn entry_raw(&self, jar: &StagedJar, index: usize) -> &[u8] {
         &self.jar_bytes(jar)[jar.entries[index].data.clone()]
+    }
+
+    /// The compressed bytes of a member read from a zip.
+    pub fn zip_raw(&self, raw: &ZipRaw) -> &[u8] {
+        &self.zip[raw.data.clone()]
     }
 
     /// The member at `path` relative to the app directory, if any.

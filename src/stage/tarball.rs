@@ -27,6 +27,7 @@ pub(super) fn read(path: &Path, kind: PackageKind) -> Result<Vec<Member>> {
     let decoder: Box<dyn Read> = match kind {
         PackageKind::TarBz2 => Box::new(bzip2::read::MultiBzDecoder::new(file)),
         PackageKind::TarXz => Box::new(liblzma::read::XzDecoder::new_multi_decoder(file)),
+        PackageKind::Zip => unreachable!("zip packages are read by stage::zip"),
     };
     let corrupt = |what: String| Error::Input {
         path: path.to_owned(),
@@ -134,6 +135,7 @@ pub(super) fn read(path: &Path, kind: PackageKind) -> Result<Vec<Member>> {
             path: member_path,
             mode,
             kind,
+            raw: None,
         });
     }
     Ok(members)

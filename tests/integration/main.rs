@@ -12,3 +12,4 @@ mod repack;
 mod strings;
 mod update;
 mod util;
+mod windows;
