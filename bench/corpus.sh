@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # bench/corpus.sh - the corpus benchmark: l10n-repack on the real Firefox build, 1, 10 and
-# all locales to tar.bz2, next to Mozilla's classic one-locale flow (baseline-repack.sh).
+# all locales to tar.bz2, next to Mozilla's classic one-locale flow (baseline-repack.sh);
+# or, with PLATFORM=win64, to the Windows zip, installer and MAR, next to Mozilla's 7z
+# command on one locale's tree.
 #
 # Usage: bench/corpus.sh CORPUS_DIR [OUT_DIR]
 #   CORPUS_DIR  the TARGET of ../shared/corpus/make-corpus.sh (kept outside the repo)
 #   OUT_DIR     scratch space for outputs (default: a temp dir, removed at the end)
 # Environment:
-#   FORMATS     what to write (default tar.bz2; e.g. FORMATS=tar.bz2,mar)
+#   PLATFORM    linux64 (default) or win64 (the corpus's Windows zip, make-corpus.sh
+#               PLATFORMS=win; its SFX stub stand-in, app.tag and setup.exe stand-in)
+#   FORMATS     what to write (default tar.bz2, or zip,installer,mar on win64)
 #   BASELINE=0  skip the classic flow (baseline-repack.sh fr; with MAR when FORMATS has mar)
 #   DATA_DIR    the corpus data dir, for baseline-repack.sh (default: CORPUS_DIR/..)
 #
@@ -19,11 +23,27 @@ corpus=$(cd "${1:?usage: bench/corpus.sh CORPUS_DIR [OUT_DIR]}" && pwd)
 out=${2:-$(mktemp -d)}
 mkdir -p "$out"
 [ -n "${2:-}" ] || trap 'rm -rf "$out"' EXIT
-input=$(ls "$corpus"/en-US/firefox-*.en-US.linux-x86_64.tar.bz2 | head -1)
+platform=${PLATFORM:-linux64}
+extra=()
+case $platform in
+  win64)
+    input=$(ls "$corpus"/en-US/firefox-*.en-US.win64.zip | head -1)
+    default_formats=zip,installer,mar
+    mkdir -p "$out/nsis/en-US"
+    cp "$corpus/en-US/setup.exe" "$out/nsis/en-US/setup.exe"
+    extra=(--sfx-stub "$corpus/en-US/7z-sfx-stub.exe" --installer-tag "$corpus/en-US/app.tag"
+      --installer-dir "$out/nsis")
+    ;;
+  *)
+    input=$(ls "$corpus"/en-US/firefox-*.en-US.linux-x86_64.tar.bz2 | head -1)
+    default_formats=tar.bz2
+    ;;
+esac
+f=${FORMATS:-$default_formats}
 
 cargo build --release --quiet --manifest-path "$here/Cargo.toml"
 bin="$here/target/release/l10n-repack"
-all=$("$bin" list-locales --platform linux64 | while read -r l; do
+all=$("$bin" list-locales --platform "$platform" | while read -r l; do
   [ -e "$corpus/xpi/langpack-$l@"*.xpi ] 2>/dev/null && echo "$l"; done | paste -sd, -)
 ten=$(echo "$all" | cut -d, -f1-10)
 n_all=$(echo "$all" | tr , '\n' | wc -l)
@@ -33,9 +53,9 @@ measure() { # name locales -> "wall_s rss_kb"
   rm -rf "$out/$name"
   /usr/bin/time -f '%e %M' -o "$out/$name.time" \
     "$bin" repack --quiet --input "$input" --l10n "$corpus/xpi" --output-dir "$out/$name" \
-    --locales "$locales" --formats "${FORMATS:-tar.bz2}" > /dev/null
+    --locales "$locales" --formats "$f" "${extra[@]}" > /dev/null
   cat "$out/$name.time"
-  rm -rf "$out/$name"
+  [ "$name" = one ] || rm -rf "$out/$name"
 }
 
 read -r t1 r1 < <(measure one fr)
@@ -45,13 +65,32 @@ marginal=$(echo "scale=3; ($tall - $t10) / ($n_all - 10)" | bc)
 
 echo "| run | locales | wall (s) | peak RSS (MiB) |"
 echo "|---|---:|---:|---:|"
-f=${FORMATS:-tar.bz2}
 echo "| l10n-repack, $f | 1 | $t1 | $((r1 / 1024)) |"
 echo "| l10n-repack, $f | 10 | $t10 | $((r10 / 1024)) |"
 echo "| l10n-repack, $f | $n_all | $tall | $((rall / 1024)) |"
 echo "| marginal cost per locale ((t$n_all - t10) / $((n_all - 10))) | | $marginal | |"
 
-if [ "${BASELINE:-1}" != 0 ]; then
+if [ "$platform" = win64 ]; then
+  # Mozilla's installer archive (mozilla-formats.md §5) of fr's tree: the zip's firefox/
+  # as core/, plus setup.exe.
+  tree="$out/fr-tree"
+  rm -rf "$tree" && mkdir -p "$tree"
+  unzip -q "$out"/one/*.fr.win64.zip -d "$tree" && mv "$tree/firefox" "$tree/core"
+  cp "$out/nsis/en-US/setup.exe" "$tree/"
+  (cd "$tree" && /usr/bin/time -f '%e %M' -o "$out/7z.time" 7z a -r -t7z "$out/app.7z" -mx \
+    -m0=BCJ2 -m1=LZMA:d25 -m2=LZMA:d19 -m3=LZMA:d19 -mb0:1 -mb0s1:2 -mb0s2:3 core setup.exe \
+    > /dev/null)
+  read -r t7 r7 < "$out/7z.time"
+  ours=$(stat -c %s "$out"/one/*.fr.win64.installer.exe)
+  stub=$(( $(stat -c %s "$corpus/en-US/7z-sfx-stub.exe") + $(stat -c %s "$corpus/en-US/app.tag") ))
+  theirs=$(stat -c %s "$out/app.7z")
+  echo "| Mozilla's 7z command (BCJ2 + LZMA), fr's tree | 1 | $t7 | $((r7 / 1024)) |"
+  echo
+  echo "| fr installer archive | bytes |"
+  echo "|---|---:|"
+  echo "| Mozilla's 7z command | $theirs |"
+  echo "| l10n-repack (setup.exe minus stub and tag) | $((ours - stub)) ($(echo "scale=2; ($ours - $stub - $theirs) * 100 / $theirs" | bc)%) |"
+elif [ "${BASELINE:-1}" != 0 ]; then
   data=${DATA_DIR:-$(dirname "$corpus")}
   rm -f "$out/baseline/timings.tsv"
   case ",$f," in *,mar,*) skip_mar=0 ;; *) skip_mar=1 ;; esac

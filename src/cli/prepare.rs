@@ -27,9 +27,10 @@ pub struct PrepareArgs {
     #[arg(long, value_delimiter = ',', default_value = "tar.bz2")]
     pub formats: Vec<String>,
 
-    /// Taskgraph platform (decides the MAR's BCJ filter).
-    #[arg(long, default_value = "linux64")]
-    pub platform: String,
+    /// Taskgraph platform, which decides the BCJ filters (default: from the input's file
+    /// name, else linux64).
+    #[arg(long)]
+    pub platform: Option<String>,
 
     /// As for `repack`: the time of every archive member.
     #[arg(long, env = "SOURCE_DATE_EPOCH", value_name = "SECONDS")]
@@ -56,7 +57,13 @@ impl PrepareArgs {
         let staged = StagedBuild::open(&self.input)?;
         let input_sha256 = crate::output::sha256_file(&self.input)?;
         let mtime = plan::member_time(self.source_date_epoch, &staged);
-        let shared = Shared::for_formats(&formats, plan::x86_bcj(&self.platform));
+        let platform = self.platform.clone().unwrap_or_else(|| {
+            let name = self.input.file_name().unwrap_or_default().to_string_lossy();
+            crate::naming::platform_from_file_name(&name)
+                .unwrap_or("linux64")
+                .to_owned()
+        });
+        let shared = Shared::for_formats(&formats, plan::x86_bcj(&platform));
         let pool = super::thread_pool(self.jobs)?;
         let template = pool.install(|| Template::prepare(&staged, mtime, shared))?;
         let key = crate::cache::key(&input_sha256, mtime, shared);

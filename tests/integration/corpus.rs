@@ -109,3 +109,76 @@ fn count_dirs(dir: &std::path::Path) -> usize {
         .filter(|e| e.as_ref().unwrap().file_type().is_dir())
         .count()
 }
+
+#[test]
+fn real_windows_build_repacks_into_zip_and_installer() {
+    let Some(corpus) = corpus_dir() else { return };
+    if !(have("unzip") && have("7z")) {
+        return;
+    }
+    let en_us_dir = corpus.join("en-US");
+    let input = std::fs::read_dir(&en_us_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".win64.zip"));
+    let Some(input) = input else {
+        assert!(
+            !in_ci(),
+            "the CI corpus has a Windows build (PLATFORMS=\"linux win\")"
+        );
+        eprintln!("SKIPPED: the corpus has no Windows build (make-corpus.sh PLATFORMS=win)");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    // The corpus's NSIS setup.exe stand-in serves every locale, as en-US's.
+    let nsis = tmp.path().join("nsis");
+    std::fs::create_dir_all(nsis.join("en-US")).unwrap();
+    std::fs::copy(en_us_dir.join("setup.exe"), nsis.join("en-US/setup.exe")).unwrap();
+    let out = tmp.path().join("out");
+    let stub = en_us_dir.join("7z-sfx-stub.exe");
+    let tag = en_us_dir.join("app.tag");
+    let mut args = installer_options(&stub, &tag, &nsis);
+    args.extend(["--locales", "fr", "--formats", "zip,installer"].map(String::from));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = repack_input(&input, &corpus.join("xpi"), &out, &args);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let name = |ext: &str| {
+        let file = input.file_name().unwrap().to_string_lossy();
+        out.join(file.replace(".en-US.", ".fr.").replace(".zip", ext))
+    };
+    let unzip_to = |zip: &std::path::Path, dir: &str| {
+        let dest = tmp.path().join(dir);
+        check(
+            Command::new("unzip")
+                .arg("-q")
+                .arg(zip)
+                .arg("-d")
+                .arg(&dest),
+        );
+        files(&dest.join("firefox"))
+    };
+    let en_us = unzip_to(&input, "en-US");
+    let ours = unzip_to(&name(".zip"), "zip");
+    assert_eq!(
+        ours.keys().collect::<Vec<_>>(),
+        en_us.keys().collect::<Vec<_>>()
+    );
+    let exe = name(".installer.exe");
+    check(Command::new("7z").args(["t", "-t7z"]).arg(&exe));
+    let installed = tmp.path().join("installed");
+    check(
+        Command::new("7z")
+            .args(["x", "-t7z", "-y"])
+            .arg(format!("-o{}", installed.display()))
+            .arg(&exe),
+    );
+    assert!(
+        files(&installed.join("core")) == ours,
+        "core/ is the zip's tree"
+    );
+    for (path, data) in &en_us {
+        if path.ends_with(".exe") || path.ends_with(".dll") {
+            assert!(&ours[path] == data, "{path} changed in the zip");
+        }
+    }
+}

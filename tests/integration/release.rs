@@ -329,15 +329,7 @@ fn a_prepared_shared_cache_gives_the_same_outputs() {
     let cache = tmp.path().join("cache");
     let input = fixture_build("tar.bz2");
     let formats = "tar.bz2,tar.xz,mar";
-    let run = l10n_repack(&[
-        "prepare",
-        "--input",
-        input.to_str().unwrap(),
-        "--shared-cache",
-        cache.to_str().unwrap(),
-        "--formats",
-        formats,
-    ]);
+    let run = prepare(&input, &cache, formats);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let list = tmp.path().join("locales.toml");
     std::fs::write(

@@ -77,6 +77,32 @@ pub fn repack_input(input: &Path, l10n: &Path, out: &Path, extra: &[&str]) -> Ru
     l10n_repack(&args)
 }
 
+/// Runs `prepare` on `input` into the shared cache `cache` for `formats`.
+#[track_caller]
+pub fn prepare(input: &Path, cache: &Path, formats: &str) -> Run {
+    l10n_repack(&[
+        "prepare",
+        "--input",
+        input.to_str().unwrap(),
+        "--shared-cache",
+        cache.to_str().unwrap(),
+        "--formats",
+        formats,
+    ])
+}
+
+/// The installer options: `--sfx-stub`, `--installer-tag`, `--installer-dir`.
+pub fn installer_options(stub: &Path, tag: &Path, dir: &Path) -> Vec<String> {
+    [
+        ("--sfx-stub", stub),
+        ("--installer-tag", tag),
+        ("--installer-dir", dir),
+    ]
+    .iter()
+    .flat_map(|(flag, path)| [flag.to_string(), path.display().to_string()])
+    .collect()
+}
+
 /// The corpus of `../shared/corpus/make-corpus.sh` named by `L10N_REPACK_CORPUS`. Unset: a
 /// loud skip locally, a failure in CI (`.ci/run` builds it).
 pub fn corpus_dir() -> Option<PathBuf> {

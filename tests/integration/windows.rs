@@ -20,20 +20,10 @@ fn installer_dir() -> PathBuf {
     fixtures().join("installer")
 }
 
-/// The installer options for the fixtures, plus `extra`.
-fn installer_args<'a>(dir: &'a Path, extra: &[&'a str]) -> Vec<String> {
+/// The installer options for the fixtures (with `dir` as the NSIS directory), plus `extra`.
+fn installer_args(dir: &Path, extra: &[&str]) -> Vec<String> {
     let fixtures = installer_dir();
-    let mut args: Vec<String> = [
-        "--sfx-stub",
-        fixtures.join("stub.sfx").to_str().unwrap(),
-        "--installer-tag",
-        fixtures.join("app.tag").to_str().unwrap(),
-        "--installer-dir",
-        dir.to_str().unwrap(),
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let mut args = installer_options(&fixtures.join("stub.sfx"), &fixtures.join("app.tag"), dir);
     args.extend(extra.iter().map(|s| s.to_string()));
     args
 }
@@ -232,19 +222,9 @@ fn a_real_self_extractor_unpacks_the_installer_archive() {
     let out = tmp.path().join("out");
     // The Linux console SFX module as the stub: the output is then a real self-extractor.
     let dir = installer_dir();
-    let tag = dir.join("app.tag");
-    let args = [
-        "--locales",
-        "fr",
-        "--formats",
-        "zip,installer",
-        "--sfx-stub",
-        sfx.to_str().unwrap(),
-        "--installer-tag",
-        tag.to_str().unwrap(),
-        "--installer-dir",
-        dir.to_str().unwrap(),
-    ];
+    let mut args = installer_options(sfx, &dir.join("app.tag"), &dir);
+    args.extend(["--locales", "fr", "--formats", "zip,installer"].map(String::from));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let run = repack_input(&windows_build(), &fixtures().join("xpi"), &out, &args);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     let exe = out.join("firefox-140.0.fr.win64.installer.exe");
@@ -358,4 +338,61 @@ fn a_locale_without_any_setup_exe_fails_alone() {
             .iter()
             .any(|n| n.contains(".de.") || n.contains(".ja."))
     );
+}
+
+#[test]
+fn release_layout_names_windows_outputs_as_the_candidates_directory_does() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let run = repack_windows(
+        &out,
+        &[
+            "--locales",
+            "fr",
+            "--formats",
+            "zip,installer,mar",
+            "--release",
+            "--version",
+            "140.0",
+            "--verify",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    for path in [
+        "win64/fr/firefox-140.0.zip",
+        "win64/fr/Firefox Setup 140.0.exe",
+        "update/win64/fr/firefox-140.0.complete.mar",
+    ] {
+        assert!(out.join(path).is_file(), "{path}");
+    }
+    let sums = std::fs::read_to_string(out.join("SHA512SUMS")).unwrap();
+    assert!(
+        sums.contains("  win64/fr/Firefox Setup 140.0.exe\n"),
+        "{sums}"
+    );
+}
+
+#[test]
+fn a_prepared_shared_cache_serves_windows_outputs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let input = windows_build();
+    let formats = "zip,installer,mar";
+    let run = prepare(&input, &cache, formats);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut sums = Vec::new();
+    for cached in [false, true] {
+        let out = tmp.path().join(format!("out-{cached}"));
+        let mut extra = vec!["--formats", formats];
+        if cached {
+            extra.extend(["--shared-cache", cache.to_str().unwrap()]);
+        }
+        let run = repack_windows(&out, &extra);
+        assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+        if cached {
+            assert!(!run.stderr.contains("was not used"), "{}", run.stderr);
+        }
+        sums.push(std::fs::read_to_string(out.join("SHA512SUMS")).unwrap());
+    }
+    assert_eq!(sums[0], sums[1]);
 }
