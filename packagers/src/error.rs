@@ -69,6 +69,13 @@ pub enum Error {
         reason: String,
     },
 
+    /// A UDIF disk image (`.dmg`) could not be read or written.
+    #[error("dmg: {reason}")]
+    Udif {
+        /// What was wrong, and where (partition, chunk).
+        reason: String,
+    },
+
     /// A tar archive could not be read or written.
     #[error("tar: {reason}")]
     Tar {

@@ -10,6 +10,7 @@
 //! - [`lzma2`]: raw LZMA2 *pieces*, concatenated into one LZMA2 stream (a 7z folder).
 //! - [`sevenz`]: 7z archives written from pre-compressed folders (the Windows installer).
 //! - [`deflate`]: raw deflate *pieces*, concatenated into one deflate stream (zip entries).
+//! - [`udif`]: UDIF disk images (`.dmg`): partitions read, one written from chunks.
 //! - [`jar`]: the zip layout of Mozilla's `omni.ja`: reading (plain and optimized
 //!   layouts) and writing entries from their raw compressed bytes.
 //!
@@ -27,6 +28,7 @@ pub mod sevenz;
 pub mod tar;
 #[cfg(test)]
 mod testing;
+pub mod udif;
 pub mod xz;
 
 pub use error::{Error, Result};
