@@ -33,6 +33,7 @@ use crate::installer;
 use crate::jar::{LocaleJar, SharedJar};
 use crate::l10n::{FindingKind, Layout, Overlay, PackageFile};
 use crate::langpack::{LangpackSource, LocalePack};
+use crate::mac::MacPieces;
 use crate::output::{AtomicDir, AtomicFile, Digests, HashingWriter, Pending};
 use crate::package::{self, Item, LocalePackage};
 use crate::plan::{Format, RepackPlan};
@@ -42,6 +43,7 @@ use crate::stage::MemberKind;
 use crate::stage::StagedBuild;
 use crate::update;
 use crate::windows::{BuildParts, WindowsPieces};
+use packagers::udif::Compression;
 
 /// Everything shared by the locales of a batch, built once.
 pub struct Template<'a> {
@@ -62,6 +64,8 @@ pub struct Template<'a> {
     mar: Option<MarPieces>,
     /// Shared pieces of the Windows zip and installer, when those are written.
     windows: Option<WindowsPieces>,
+    /// Shared chunks of the macOS dmg, when dmgs are written.
+    mac: Option<MacPieces>,
 }
 
 /// Largest xz block of a shared run in a `.tar.xz`: `xz -9e` uses a 64 MiB dictionary, so
@@ -102,6 +106,8 @@ pub struct Shared {
     pub zip: bool,
     /// Shared LZMA2 pieces for the Windows installer, and whether they get x86 BCJ.
     pub installer: Option<bool>,
+    /// Shared chunks for the macOS dmg, and their compression.
+    pub dmg: Option<Compression>,
 }
 
 enum RunSource {
@@ -131,6 +137,7 @@ impl Shared {
             mar: formats.contains(&Format::Mar).then_some(x86_bcj),
             zip: formats.contains(&Format::Zip),
             installer: formats.contains(&Format::Installer).then_some(x86_bcj),
+            dmg: None,
         }
     }
 }
@@ -217,6 +224,7 @@ impl<'a> Template<'a> {
             jar_runs,
             mar: None,
             windows: None,
+            mac: None,
         };
         Ok(template)
     }
@@ -225,6 +233,15 @@ impl<'a> Template<'a> {
         self.encode_runs(shared.tar_bz2, shared.tar_xz)?;
         if let Some(x86_bcj) = shared.mar {
             self.mar = Some(self.encode_mar(XzOptions::mar(x86_bcj))?);
+        }
+        if let Some(compression) = shared.dmg {
+            let fixed = self.fixed_members();
+            self.mac = Some(MacPieces::encode(
+                self.staged,
+                &self.jars,
+                &fixed,
+                compression,
+            )?);
         }
         if shared.zip || shared.installer.is_some() {
             let fixed = self.fixed_members();
@@ -306,6 +323,9 @@ impl<'a> Template<'a> {
     fn load_pieces(&mut self, bytes: &[u8], shared: Shared) -> std::result::Result<(), String> {
         let mut at = 0usize;
         let bad = |what: &str| format!("the cached pieces do not fit this build ({what})");
+        if shared.dmg.is_some() {
+            return Err("the shared cache does not hold dmg chunks yet".into());
+        }
         let count = |at: &mut usize| -> std::result::Result<usize, String> {
             let field = bytes.get(*at..*at + 8).ok_or_else(|| bad("truncated"))?;
             *at += 8;
@@ -524,7 +544,8 @@ impl<'a> Template<'a> {
             .windows
             .as_ref()
             .map_or(0, WindowsPieces::compressed_bytes);
-        bzip2 + tar_xz + mar + windows
+        let mac = self.mac.as_ref().map_or(0, MacPieces::compressed_bytes);
+        bzip2 + tar_xz + mar + windows + mac
     }
 
     /// The locale's tarball as shared runs and local bytes, in order.
@@ -658,7 +679,7 @@ impl<'a> Template<'a> {
             what: "the complete MAR".into(),
             source,
         };
-        let app = format!("{}/", self.staged.app_dir);
+        let app = format!("{}/", self.staged.update_root);
         let mut files: BTreeMap<&str, &Item> = BTreeMap::new();
         for item in &package.items {
             let is_file = match item {
@@ -826,7 +847,10 @@ pub fn run(
 ) -> Result<Vec<LocaleOutcome>> {
     progress.note("preparing the pieces every locale shares");
     let started = Instant::now();
-    let shared = Shared::for_formats(&plan.formats, plan.x86_bcj);
+    let mut shared = Shared::for_formats(&plan.formats, plan.x86_bcj);
+    if plan.formats.contains(&Format::Dmg) {
+        shared.dmg = Some(plan.dmg_compression);
+    }
     let template = match &plan.shared_cache {
         None => Template::prepare(staged, plan.mtime, shared)?,
         Some(dir) => {
@@ -1057,7 +1081,12 @@ fn write_output(
 ) -> Result<(Pending, Option<Digests>)> {
     let out_dir = &plan.output_dir;
     Ok(match format {
-        Format::TarBz2 | Format::TarXz | Format::Zip | Format::Installer | Format::Mar => {
+        Format::TarBz2
+        | Format::TarXz
+        | Format::Zip
+        | Format::Installer
+        | Format::Dmg
+        | Format::Mar => {
             let mut file = AtomicFile::create(out_dir, name)?;
             let path = file.path().to_owned();
             let hashing = HashingWriter::new(file.writer());
@@ -1069,6 +1098,17 @@ fn write_output(
                         .windows()
                         .write_zip(template.build_parts(), package, hashing)?
                 }
+                Format::Dmg => template
+                    .mac
+                    .as_ref()
+                    .expect("prepare encodes the dmg chunks when dmgs are asked for")
+                    .write_dmg(
+                        template.staged,
+                        &template.jars,
+                        package,
+                        template.mtime,
+                        hashing,
+                    )?,
                 Format::Installer => template.windows().write_installer(
                     template.build_parts(),
                     package,

@@ -21,6 +21,7 @@ pub mod jar;
 pub mod l10n;
 pub mod langpack;
 pub mod locales;
+pub mod mac;
 pub mod naming;
 pub mod output;
 pub mod package;

@@ -12,7 +12,13 @@ pub const PLATFORMS: &[(&str, &str)] = &[
     ("win32", "win32"),
     ("win64", "win64"),
     ("win64-aarch64", "win64-aarch64"),
+    ("macosx64", "mac"),
 ];
+
+/// Whether `platform` (a taskgraph name) is macOS.
+pub fn is_mac(platform: &str) -> bool {
+    platform.starts_with("macosx")
+}
 
 /// Whether `platform` (a taskgraph name) is a Windows one.
 pub fn is_windows(platform: &str) -> bool {
@@ -65,6 +71,7 @@ pub fn release_path(
     match format {
         Format::Mar => format!("update/{path_platform}/{locale}/firefox-{version}.complete.mar"),
         Format::Installer => format!("{path_platform}/{locale}/Firefox Setup {version}.exe"),
+        Format::Dmg => format!("{path_platform}/{locale}/Firefox {version}.dmg"),
         Format::TarBz2 | Format::TarXz | Format::Zip | Format::Dir => format!(
             "{path_platform}/{locale}/firefox-{version}{}",
             format.suffix()
@@ -134,13 +141,22 @@ mod tests {
             release_path("153.0", "fr", "win64", Format::Zip),
             "win64/fr/firefox-153.0.zip"
         );
+        assert_eq!(
+            release_path("153.0", "ja-JP-mac", "mac", Format::Dmg),
+            "mac/ja-JP-mac/Firefox 153.0.dmg"
+        );
     }
 
     #[test]
     fn names() {
         assert_eq!(path_platform("linux64"), Some("linux-x86_64"));
         assert_eq!(path_platform("win64"), Some("win64"));
-        assert_eq!(path_platform("macosx64"), None);
+        assert_eq!(path_platform("macosx64"), Some("mac"));
+        assert_eq!(path_platform("android"), None);
+        assert_eq!(
+            platform_from_file_name("firefox-153.7.0esr.en-US.mac.dmg"),
+            Some("macosx64")
+        );
         assert_eq!(
             platform_from_file_name("firefox-153.7.0esr.en-US.win64.zip"),
             Some("win64")

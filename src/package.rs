@@ -75,6 +75,18 @@ impl LocalePackage {
                 });
                 continue;
             }
+            // macOS: `en.lproj` becomes the locale's (l10n.mk's LPROJ_ROOT).
+            if let Some(renamed) = lproj_rename(staged, &member.path, &overlay.locale) {
+                items.push(match &member.kind {
+                    MemberKind::File(data) => Item::File {
+                        path: renamed,
+                        mode: member.mode,
+                        data: data.clone(),
+                    },
+                    _ => Item::Dir { path: renamed },
+                });
+                continue;
+            }
             if !slots.contains(&m) {
                 items.push(Item::Member(m));
                 continue;
@@ -129,12 +141,14 @@ impl LocalePackage {
                 })
                 .collect();
             listing.push((path.clone(), false));
-            let prefix_len = app.len() + 1;
+            // Paths are relative to where updates apply: the app directory, or the bundle
+            // on macOS.
+            let root = format!("{}/", staged.update_root);
             let data = precomplete::generate(
                 listing
                     .iter()
-                    .filter(|(p, _)| p.len() > prefix_len)
-                    .map(|(p, d)| (&p[prefix_len..], *d)),
+                    .filter_map(|(p, d)| Some((p.strip_prefix(&root)?, *d)))
+                    .filter(|(p, _)| !p.is_empty()),
             );
             items.push(Item::File {
                 path,
@@ -185,6 +199,31 @@ impl LocalePackage {
         }
         Ok(())
     }
+}
+
+/// The directory macOS keeps its localized bundle resources in, before the rename.
+pub const EN_LPROJ: &str = "en.lproj";
+
+/// Where a macOS member under `Contents/Resources/en.lproj` goes for `locale`:
+/// `<lproj>.lproj`, where `<lproj>` is the code up to its first `-` (`ja-JP-mac` → `ja`),
+/// except `zh-TW` → `zh_TW` (`toolkit/locales/l10n.mk`).
+pub fn lproj_rename(staged: &StagedBuild, path: &str, locale: &str) -> Option<String> {
+    if staged.kind != crate::stage::PackageKind::Dmg {
+        return None;
+    }
+    let rest = path
+        .strip_prefix(staged.app_dir.as_str())?
+        .strip_prefix('/')?
+        .strip_prefix(EN_LPROJ)?;
+    if !(rest.is_empty() || rest.starts_with('/')) {
+        return None;
+    }
+    let lproj = if locale == "zh-TW" {
+        "zh_TW"
+    } else {
+        locale.split('-').next().unwrap_or(locale)
+    };
+    Some(format!("{}/{lproj}.lproj{rest}", staged.app_dir))
 }
 
 /// Appends the tar records of en-US member `m` (header, data, padding).

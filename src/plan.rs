@@ -17,6 +17,7 @@ use crate::locales::Locales;
 use crate::naming;
 use crate::stage::{PackageKind, StagedBuild};
 use crate::update;
+use packagers::udif::Compression;
 
 /// The fixed time used when neither `SOURCE_DATE_EPOCH` nor the build's BuildID gives one:
 /// 2010-01-01 00:00:00 UTC, the date mozpack gives jar entries.
@@ -38,6 +39,9 @@ pub enum Format {
     /// `firefox-<version>.<locale>.<platform>.installer.exe`.
     #[serde(rename = "installer")]
     Installer,
+    /// The macOS disk image (UDIF around HFS+), `firefox-<version>.<locale>.mac.dmg`.
+    #[serde(rename = "dmg")]
+    Dmg,
     /// The complete update, `firefox-<version>.<locale>.<platform>.complete.mar`.
     #[serde(rename = "mar")]
     Mar,
@@ -53,6 +57,7 @@ impl Format {
         ("tar.xz", Format::TarXz),
         ("zip", Format::Zip),
         ("installer", Format::Installer),
+        ("dmg", Format::Dmg),
         ("mar", Format::Mar),
         ("dir", Format::Dir),
     ];
@@ -72,6 +77,7 @@ impl Format {
             Format::TarXz => ".tar.xz",
             Format::Zip => ".zip",
             Format::Installer => ".installer.exe",
+            Format::Dmg => ".dmg",
             Format::Mar => ".complete.mar",
             Format::Dir => "",
         }
@@ -133,6 +139,8 @@ pub struct RepackPlan {
     pub sfx: Option<installer::SfxParts>,
     /// Per-locale NSIS binaries (`--installer-dir`).
     pub installer_dir: Option<PathBuf>,
+    /// How the dmg's chunks are compressed.
+    pub dmg_compression: Compression,
 }
 
 impl RepackPlan {
@@ -156,10 +164,10 @@ impl RepackPlan {
         let platform = match &args.platform {
             Some(p) => p.clone(),
             None => naming::platform_from_file_name(&file_name)
-                .unwrap_or(if kind == PackageKind::Zip {
-                    "win64"
-                } else {
-                    "linux64"
+                .unwrap_or(match kind {
+                    PackageKind::Zip => "win64",
+                    PackageKind::Dmg => "macosx64",
+                    PackageKind::TarBz2 | PackageKind::TarXz => "linux64",
                 })
                 .to_owned(),
         };
@@ -171,14 +179,19 @@ impl RepackPlan {
             ))
         })?;
         let windows = naming::is_windows(&platform);
-        if windows != (kind == PackageKind::Zip) {
+        let mac = naming::is_mac(&platform);
+        if windows != (kind == PackageKind::Zip) || mac != (kind == PackageKind::Dmg) {
             return Err(usage(format!(
                 "--input {} does not fit platform {platform}: Windows builds come as .zip, \
-                 Linux builds as .tar.bz2 or .tar.xz",
+                 macOS builds as .dmg, Linux builds as .tar.bz2 or .tar.xz",
                 args.input.display()
             )));
         }
-        let default_format = if windows { "zip" } else { "tar.bz2" };
+        let default_format = match kind {
+            PackageKind::Zip => "zip",
+            PackageKind::Dmg => "dmg",
+            PackageKind::TarBz2 | PackageKind::TarXz => "tar.bz2",
+        };
         let names = match &args.formats {
             Some(names) => names.clone(),
             None => vec![default_format.to_owned()],
@@ -199,16 +212,17 @@ impl RepackPlan {
         if formats.is_empty() {
             return Err(usage("--formats: give at least one format".into()));
         }
-        let package_formats: &[Format] = if windows {
-            &[Format::Zip, Format::Installer]
-        } else {
-            &[Format::TarBz2, Format::TarXz]
+        let package_formats: &[Format] = match kind {
+            PackageKind::Zip => &[Format::Zip, Format::Installer],
+            PackageKind::Dmg => &[Format::Dmg],
+            PackageKind::TarBz2 | PackageKind::TarXz => &[Format::TarBz2, Format::TarXz],
         };
         let all_package_formats = [
             Format::TarBz2,
             Format::TarXz,
             Format::Zip,
             Format::Installer,
+            Format::Dmg,
         ];
         if let Some(format) = formats
             .iter()
@@ -344,8 +358,20 @@ impl RepackPlan {
             return Err(usage(format!("--max-missing-percent {p}: give 0 to 100")));
         }
         let x86_bcj = x86_bcj(&platform);
+        let dmg_compression = match args.dmg_compression.as_str() {
+            "lzma" => Compression::Lzma,
+            "bzip2" => Compression::Bzip2,
+            "zlib" => Compression::Zlib,
+            other => {
+                return Err(usage(format!(
+                    "--dmg-compression {other}: give lzma (ULMO, what Mozilla ships), bzip2 \
+                     (UDBZ) or zlib (UDZO)"
+                )));
+            }
+        };
         Ok(RepackPlan {
             x86_bcj,
+            dmg_compression,
             sfx,
             installer_dir,
             input: args.input.clone(),
@@ -429,9 +455,9 @@ pub fn member_time(source_date_epoch: Option<u64>, staged: &StagedBuild) -> u64 
 
 /// Whether MAR members (and the installer's archive) of `platform` get the x86 BCJ filter.
 /// Firefox's updater and Mozilla's SFX stub have no ARM64 BCJ decoder, and x86 BCJ broke
-/// aarch64 updates (build-mar #63): x86 and x86_64 only.
+/// aarch64 updates (build-mar #63): x86 and x86_64 only, not the universal macOS builds.
 pub fn x86_bcj(platform: &str) -> bool {
-    !platform.ends_with("aarch64")
+    !platform.ends_with("aarch64") && !naming::is_mac(platform)
 }
 
 /// A MAR channel id as the updater and the signing tasks accept it: 1 to 63 ASCII bytes,

@@ -48,6 +48,7 @@ pub fn key(plan: &RepackPlan, locale: &str, source: &LangpackSource) -> Result<S
             plan.mtime,
             &plan.mar_channel_id,
             plan.x86_bcj,
+            plan.dmg_compression,
             plan.strict,
             plan.max_missing_percent,
         )

@@ -76,6 +76,13 @@ pub enum Error {
         reason: String,
     },
 
+    /// An HFS+ volume could not be read or written.
+    #[error("hfs+: {reason}")]
+    Hfs {
+        /// What was wrong, and where (the path inside the volume).
+        reason: String,
+    },
+
     /// A tar archive could not be read or written.
     #[error("tar: {reason}")]
     Tar {

@@ -10,6 +10,7 @@
 //! - [`lzma2`]: raw LZMA2 *pieces*, concatenated into one LZMA2 stream (a 7z folder).
 //! - [`sevenz`]: 7z archives written from pre-compressed folders (the Windows installer).
 //! - [`deflate`]: raw deflate *pieces*, concatenated into one deflate stream (zip entries).
+//! - [`hfs`]: HFS+ volumes read whole, and built with files at chosen blocks.
 //! - [`udif`]: UDIF disk images (`.dmg`): partitions read, one written from chunks.
 //! - [`jar`]: the zip layout of Mozilla's `omni.ja`: reading (plain and optimized
 //!   layouts) and writing entries from their raw compressed bytes.
@@ -21,6 +22,7 @@
 pub mod bzip2;
 pub mod deflate;
 mod error;
+pub mod hfs;
 pub mod jar;
 pub mod lzma2;
 pub mod mar;

@@ -381,11 +381,22 @@ impl<W: Write> UdifWriter<W> {
         Ok(())
     }
 
-    /// Writes the property list and the trailer, with `segment_id` (derive it from the
-    /// content: no random bytes); returns the writer.
-    pub fn finish(mut self, segment_id: [u8; 16]) -> Result<W> {
+    /// Writes the property list and the trailer; returns the writer. The segment id is
+    /// derived from the content (the CRC-32s and sizes), never random.
+    pub fn finish(mut self) -> Result<W> {
         entry(&mut self.entries, END, self.sector, 0, self.offset, 0);
         let partition_crc = self.partition_crc.finalize();
+        let data_crc = self.data_crc.clone().finalize();
+        let mut segment_id = [0u8; 16];
+        let words = [
+            data_crc,
+            partition_crc,
+            crc32fast::hash(&self.sector.to_be_bytes()),
+            crc32fast::hash(&self.entries),
+        ];
+        for (slot, word) in segment_id.chunks_mut(4).zip(words) {
+            slot.copy_from_slice(&word.to_be_bytes());
+        }
         let mut mish = Vec::with_capacity(MISH_HEADER_LEN + self.entries.len());
         mish.extend_from_slice(b"mish");
         put32(&mut mish, 1);
@@ -431,7 +442,7 @@ impl<W: Write> UdifWriter<W> {
         put32(&mut koly, 1); // segment number
         put32(&mut koly, 1); // segment count
         koly.extend_from_slice(&segment_id);
-        checksum(&mut koly, self.data_crc.finalize());
+        checksum(&mut koly, data_crc);
         put64(&mut koly, self.offset);
         put64(&mut koly, xml.len() as u64);
         koly.extend_from_slice(&[0; 120]);
@@ -500,7 +511,7 @@ mod tests {
                 .append(&UdifChunk::encode(run, compression).unwrap())
                 .unwrap();
         }
-        writer.finish([7; 16]).unwrap()
+        writer.finish().unwrap()
     }
 
     #[test]

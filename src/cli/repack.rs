@@ -15,7 +15,8 @@ use crate::stage::StagedBuild;
 /// Arguments of `repack`.
 #[derive(Debug, Args)]
 pub struct RepackArgs {
-    /// The signed en-US package: a Linux .tar.bz2 or .tar.xz, or a Windows .zip.
+    /// The signed en-US package: a Linux .tar.bz2 or .tar.xz, a Windows .zip or a macOS
+    /// .dmg.
     #[arg(short, long, value_name = "FILE")]
     pub input: PathBuf,
 
@@ -52,10 +53,16 @@ pub struct RepackArgs {
     pub platform: Option<String>,
 
     /// Output formats, comma-separated: tar.bz2, tar.xz (Linux packages), zip, installer
-    /// (Windows package and full installer), mar (the complete update), dir (the unpacked
-    /// tree, to run right away). Default: tar.bz2 on Linux, zip on Windows.
+    /// (Windows package and full installer), dmg (macOS disk image), mar (the complete
+    /// update), dir (the unpacked tree, to run right away). Default: tar.bz2 on Linux, zip
+    /// on Windows, dmg on macOS.
     #[arg(long, value_delimiter = ',')]
     pub formats: Option<Vec<String>>,
+
+    /// How the dmg's chunks are compressed: lzma (ULMO, what Mozilla ships), bzip2 (UDBZ)
+    /// or zlib (UDZO).
+    #[arg(long, value_name = "METHOD", default_value = "lzma")]
+    pub dmg_compression: String,
 
     /// The 7-Zip SFX stub the installer starts with (Mozilla's 7zSD.Win32.sfx, or
     /// 7zSD.ARM64.sfx for win64-aarch64). For --formats installer.

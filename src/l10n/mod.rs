@@ -255,6 +255,9 @@ impl Layout {
                     && (rel == "precomplete"
                         // The uninstaller is built per locale (--installer-dir).
                         || (staged.kind == PackageKind::Zip && rel == installer::HELPER_PATH)
+                        // macOS renames en.lproj per locale.
+                        || (staged.kind == PackageKind::Dmg
+                            && rel.starts_with(&format!("{}/", crate::package::EN_LPROJ)))
                         || rel == "update.locale"
                         || non_chrome::is_non_chrome(rel)
                         || rel
@@ -614,9 +617,12 @@ impl Builder<'_> {
         let mut package = BTreeMap::new();
         for &m in &layout.package_slots {
             let rel = &self.staged.members[m].path[prefix.len()..];
-            if rel == "precomplete" || rel == installer::HELPER_PATH {
+            if rel == "precomplete"
+                || rel == installer::HELPER_PATH
+                || rel.starts_with(&format!("{}/", crate::package::EN_LPROJ))
+            {
                 // precomplete is generated from the final tree; the uninstaller comes from
-                // --installer-dir, if at all.
+                // --installer-dir, if at all; en.lproj is renamed when the package is built.
                 continue;
             }
             if rel == "update.locale" {

@@ -6,6 +6,7 @@
 //! parses `application.ini`, and opens the two jars (`omni.ja` and `browser/omni.ja`) into
 //! [`StagedJar`]s whose entries point into the jar bytes without copying them.
 
+mod dmg;
 mod tarball;
 mod zip;
 
@@ -31,6 +32,8 @@ pub enum PackageKind {
     TarXz,
     /// A `.zip` of the signed build (Windows).
     Zip,
+    /// A `.dmg` disk image (macOS).
+    Dmg,
 }
 
 impl PackageKind {
@@ -43,6 +46,8 @@ impl PackageKind {
             Some(PackageKind::TarXz)
         } else if name.ends_with(".zip") {
             Some(PackageKind::Zip)
+        } else if name.ends_with(".dmg") {
+            Some(PackageKind::Dmg)
         } else {
             None
         }
@@ -72,6 +77,17 @@ pub struct Member {
     pub kind: MemberKind,
     /// Where its compressed bytes are in the input zip (zip input only).
     pub raw: Option<ZipRaw>,
+    /// Its Finder info and extended attributes (dmg input only, when it has any).
+    pub hfs: Option<Box<HfsMeta>>,
+}
+
+/// What an HFS+ entry carries besides its content and mode.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HfsMeta {
+    /// The 32 bytes of Finder info.
+    pub finder_info: Option<[u8; 32]>,
+    /// Extended attributes, by name.
+    pub xattrs: Vec<(String, Vec<u8>)>,
 }
 
 /// A member's entry in the input zip, to copy it without recompressing.
@@ -143,6 +159,12 @@ pub struct StagedBuild {
     pub jars: Vec<StagedJar>,
     /// The input zip's bytes (zip input only; empty otherwise).
     pub zip: Vec<u8>,
+    /// The directory update paths are relative to: the app directory, except on macOS,
+    /// where it is the bundle (`Firefox.app`) and the app directory is
+    /// `Firefox.app/Contents/Resources`.
+    pub update_root: String,
+    /// The HFS+ volume name (dmg input only).
+    pub volume_name: Option<String>,
 }
 
 impl StagedBuild {
@@ -150,12 +172,19 @@ impl StagedBuild {
     pub fn open(path: &Path) -> Result<StagedBuild> {
         let kind = PackageKind::from_path(path).ok_or_else(|| Error::Input {
             path: path.to_owned(),
-            reason: "unknown package type; give a Linux .tar.bz2 or .tar.xz, or a Windows .zip"
+            reason: "unknown package type; give a Linux .tar.bz2 or .tar.xz, a Windows .zip \
+                     or a macOS .dmg"
                 .into(),
         })?;
+        let mut volume_name = None;
         let (mut members, zip) = match kind {
             PackageKind::TarBz2 | PackageKind::TarXz => (tarball::read(path, kind)?, Vec::new()),
             PackageKind::Zip => zip::read(path)?,
+            PackageKind::Dmg => {
+                let (members, name) = dmg::read(path)?;
+                volume_name = Some(name);
+                (members, Vec::new())
+            }
         };
         members.sort_by(|a, b| compare_paths(&a.path, &b.path));
         let by_path: BTreeMap<String, usize> = members
@@ -192,7 +221,13 @@ impl StagedBuild {
                 reason: format!("{} lies below a symlink; refusing this package", m.path),
             });
         }
-        let app_dir = app_dir(path, &members)?;
+        let (app_dir, update_root) = if kind == PackageKind::Dmg {
+            let bundle = mac_bundle(path, &members)?;
+            (format!("{bundle}/Contents/Resources"), bundle)
+        } else {
+            let dir = app_dir(path, &members)?;
+            (dir.clone(), dir)
+        };
         let app_ini_path = format!("{app_dir}/application.ini");
         let app_ini = by_path
             .get(&app_ini_path)
@@ -262,6 +297,8 @@ impl StagedBuild {
             app,
             jars,
             zip,
+            update_root,
+            volume_name,
         })
     }
 
@@ -307,6 +344,42 @@ pub fn clean_member_path(raw: &str) -> Option<String> {
             .split('/')
             .all(|c| !c.is_empty() && c != "." && c != "..");
     ok.then(|| trimmed.to_owned())
+}
+
+/// The whole input file.
+fn read_input(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| Error::Input {
+        path: path.to_owned(),
+        reason: format!("{e}; check the --input path"),
+    })
+}
+
+/// The error for an input that cannot be decoded.
+fn corrupt(path: &Path, what: String) -> Error {
+    Error::Input {
+        path: path.to_owned(),
+        reason: format!("{what}; the package is truncated or corrupt, download it again"),
+    }
+}
+
+/// The one `*.app` bundle at the top of a macOS volume.
+fn mac_bundle(path: &Path, members: &[Member]) -> Result<String> {
+    let bundles: Vec<&str> = members
+        .iter()
+        .filter(|m| !m.path.contains('/') && m.path.ends_with(".app"))
+        .map(|m| m.path.as_str())
+        .collect();
+    match bundles.as_slice() {
+        [one] => Ok((*one).to_owned()),
+        [] => Err(Error::Input {
+            path: path.to_owned(),
+            reason: "the volume has no .app bundle at its top; is this a Firefox dmg?".into(),
+        }),
+        many => Err(Error::Input {
+            path: path.to_owned(),
+            reason: format!("the volume has several .app bundles: {}", many.join(", ")),
+        }),
+    }
 }
 
 fn app_dir(path: &Path, members: &[Member]) -> Result<String> {

@@ -27,7 +27,7 @@ pub(super) fn read(path: &Path, kind: PackageKind) -> Result<Vec<Member>> {
     let decoder: Box<dyn Read> = match kind {
         PackageKind::TarBz2 => Box::new(bzip2::read::MultiBzDecoder::new(file)),
         PackageKind::TarXz => Box::new(liblzma::read::XzDecoder::new_multi_decoder(file)),
-        PackageKind::Zip => unreachable!("zip packages are read by stage::zip"),
+        PackageKind::Zip | PackageKind::Dmg => unreachable!("only tarballs are read here"),
     };
     let corrupt = |what: String| Error::Input {
         path: path.to_owned(),
@@ -136,6 +136,7 @@ pub(super) fn read(path: &Path, kind: PackageKind) -> Result<Vec<Member>> {
             mode,
             kind,
             raw: None,
+            hfs: None,
         });
     }
     Ok(members)

@@ -10,7 +10,7 @@ use std::path::Path;
 use packagers::jar;
 use rayon::prelude::*;
 
-use super::{Member, MemberKind, ZipRaw, clean_member_path};
+use super::{Member, MemberKind, ZipRaw, clean_member_path, corrupt, read_input};
 use crate::error::{Error, Result};
 
 /// More unpacked bytes than any Firefox build holds: a guard against decompression bombs.
@@ -22,14 +22,8 @@ const S_IFREG: u32 = 0o100_000;
 
 /// Reads the zip at `path`; returns its members (unsorted) and the zip's bytes.
 pub(super) fn read(path: &Path) -> Result<(Vec<Member>, Vec<u8>)> {
-    let bytes = std::fs::read(path).map_err(|e| Error::Input {
-        path: path.to_owned(),
-        reason: format!("{e}; check the --input path"),
-    })?;
-    let corrupt = |what: String| Error::Input {
-        path: path.to_owned(),
-        reason: format!("{what}; the package is truncated or corrupt, download it again"),
-    };
+    let bytes = read_input(path)?;
+    let corrupt = |what: String| corrupt(path, what);
     let entries = jar::read_entries(&bytes).map_err(|e| corrupt(e.to_string()))?;
     let claimed: u64 = entries.iter().map(|e| u64::from(e.size)).sum();
     if claimed > MAX_UNPACKED {
@@ -74,6 +68,7 @@ pub(super) fn read(path: &Path) -> Result<(Vec<Member>, Vec<u8>)> {
                     crc32: entry.crc32,
                     data: entry.data.clone(),
                 }),
+                hfs: None,
             })
         })
         .collect::<Result<Vec<_>>>()?;

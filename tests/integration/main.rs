@@ -7,6 +7,7 @@
 mod agreement;
 mod corpus;
 mod errors;
+mod mac;
 mod release;
 mod repack;
 mod strings;

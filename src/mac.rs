@@ -1,0 +1,328 @@
+//! macOS output: the localized `.dmg`, an HFS+ volume ([`packagers::hfs`]) wrapped in UDIF
+//! ([`packagers::udif`]), built from pieces shared by the batch.
+//!
+//! **Layout, fixed per batch.** Every locale's volume has the same size and catalog
+//! allotment, so its special files end at the same block; after them come, in package
+//! order, the files no locale changes, each at the same blocks in every volume; then one
+//! region per jar, sized for the en-US jar plus headroom, where the jar starts at the same
+//! block in every volume (so its shared prefix lands on the same sectors); then a region
+//! for the locale's own files (`precomplete`, `<lang>.lproj`, NON_CHROME files).
+//!
+//! **Shared once.** A template volume holds only the shared bytes at their blocks; each
+//! UDIF chunk (2048 sectors, 1 MiB) lying wholly inside shared bytes is compressed once
+//! per batch. A locale's volume is built whole, then cut into the same chunks: a chunk
+//! whose bytes equal the template's is copied compressed, the others (the headers, the
+//! catalog and bitmap, the jars' tails, the locale's files) are compressed for the locale.
+//! The comparison is of the bytes themselves, so a chunk is reused only when it is right.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use packagers::hfs::{BLOCK, HfsBuilder, HfsEntry, HfsNode};
+use packagers::udif::{self, Compression, UdifChunk, UdifWriter};
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::jar::SharedJar;
+use crate::package::{Item, LocalePackage, item_path};
+use crate::stage::{MemberKind, StagedBuild};
+
+/// Bytes per UDIF chunk: Mozilla's `--run-sectors 2048`.
+const CHUNK: usize = udif::RUN_SECTORS * udif::SECTOR;
+
+/// Room left for a locale's jar beyond the en-US one: the larger of this and a quarter.
+const JAR_HEADROOM: u64 = 16 << 20;
+
+/// Room for the locale's own files beyond en-US's.
+const OWN_HEADROOM: u64 = 16 << 20;
+
+/// The partition name `hdiutil` gives a volume without a partition map.
+const PARTITION: &str = "disk image (Apple_HFS : 0)";
+
+/// Where everything goes in every locale's volume.
+#[derive(Debug)]
+struct VolumeLayout {
+    size: u64,
+    catalog_nodes: u32,
+    /// Start block of each file no locale changes, by member.
+    shared: BTreeMap<usize, u32>,
+    /// Per jar: start block and the region's end block.
+    jars: Vec<(u32, u32)>,
+    /// The locale's own files: first and end block.
+    own: (u32, u32),
+}
+
+/// The dmg pieces every locale shares.
+pub struct MacPieces {
+    compression: Compression,
+    layout: VolumeLayout,
+    template: Vec<u8>,
+    chunks: Vec<Option<UdifChunk>>,
+}
+
+impl MacPieces {
+    /// Lays out the volume and compresses the chunks of its shared bytes. `fixed` are the
+    /// members no locale changes, in package order.
+    pub fn encode(
+        staged: &StagedBuild,
+        jars: &[SharedJar],
+        fixed: &[usize],
+        compression: Compression,
+    ) -> Result<MacPieces> {
+        let layout = VolumeLayout::plan(staged, fixed)?;
+        let mut template = vec![0u8; layout.size as usize];
+        let mut spans = Vec::new();
+        for (&m, &block) in &layout.shared {
+            let data = staged.members[m].data().unwrap_or_default();
+            let start = u64::from(block) * BLOCK;
+            template[start as usize..start as usize + data.len()].copy_from_slice(data);
+            spans.push(start..start + data.len() as u64);
+        }
+        for (jar, &(block, _)) in jars.iter().zip(&layout.jars) {
+            let start = u64::from(block) * BLOCK;
+            template[start as usize..start as usize + jar.prefix.len()]
+                .copy_from_slice(&jar.prefix);
+            spans.push(start..start + jar.prefix.len() as u64);
+        }
+        // Chunks wholly inside shared bytes (neighbouring spans joined).
+        spans.sort_by_key(|s| s.start);
+        let mut joined: Vec<std::ops::Range<u64>> = Vec::new();
+        for span in spans {
+            match joined.last_mut() {
+                Some(last) if span.start <= last.end.div_ceil(BLOCK) * BLOCK => {
+                    last.end = last.end.max(span.end)
+                }
+                _ => joined.push(span),
+            }
+        }
+        let count = template.len().div_ceil(CHUNK);
+        let shared: Vec<usize> = (0..count)
+            .filter(|&i| {
+                let (start, end) = ((i * CHUNK) as u64, ((i + 1) * CHUNK) as u64);
+                joined.iter().any(|s| s.start <= start && end <= s.end)
+            })
+            .collect();
+        let encoded = shared
+            .par_iter()
+            .map(|&i| UdifChunk::encode(chunk(&template, i), compression))
+            .collect::<packagers::Result<Vec<_>>>()
+            .map_err(|source| Error::Write {
+                what: "the shared chunks of the dmg".into(),
+                source,
+            })?;
+        let mut chunks = vec![None; count];
+        for (i, c) in shared.into_iter().zip(encoded) {
+            chunks[i] = Some(c);
+        }
+        Ok(MacPieces {
+            compression,
+            layout,
+            template,
+            chunks,
+        })
+    }
+
+    /// How many bytes the shared chunks take, compressed.
+    pub fn compressed_bytes(&self) -> u64 {
+        self.chunks
+            .iter()
+            .flatten()
+            .map(|c| c.bytes().len() as u64)
+            .sum()
+    }
+
+    /// Writes the locale's dmg.
+    pub fn write_dmg<W: Write>(
+        &self,
+        staged: &StagedBuild,
+        jars: &[SharedJar],
+        package: &LocalePackage,
+        mtime: u64,
+        out: W,
+    ) -> Result<W> {
+        let wrap = |source| Error::Write {
+            what: "the .dmg".into(),
+            source,
+        };
+        let layout = &self.layout;
+        let name = staged.volume_name.as_deref().unwrap_or("Firefox");
+        let mut builder =
+            HfsBuilder::new(name, layout.size, layout.catalog_nodes, mtime).map_err(wrap)?;
+        let mut own = layout.own.0;
+        for item in &package.items {
+            let path = item_path(staged, item);
+            let mut entry = HfsEntry {
+                path: path.to_owned(),
+                mode: 0o644,
+                node: HfsNode::Dir,
+                finder_info: None,
+                xattrs: Vec::new(),
+            };
+            match item {
+                Item::Member(m) => {
+                    let member = &staged.members[*m];
+                    entry.mode = member.mode;
+                    if let Some(hfs) = &member.hfs {
+                        entry.finder_info = hfs.finder_info;
+                        entry.xattrs = hfs.xattrs.clone();
+                    }
+                    match &member.kind {
+                        MemberKind::Dir => builder.dir(&entry).map_err(wrap)?,
+                        MemberKind::Symlink(target) => {
+                            builder.symlink(&entry, target).map_err(wrap)?
+                        }
+                        MemberKind::File(data) => {
+                            let block = match layout.shared.get(m) {
+                                Some(&block) => block,
+                                None => place(&mut own, layout.own.1, data, path)?,
+                            };
+                            builder.file_at(&entry, data, block).map_err(wrap)?;
+                        }
+                    }
+                }
+                Item::Jar {
+                    jar,
+                    member,
+                    locale,
+                } => {
+                    entry.mode = staged.members[*member].mode;
+                    let bytes = locale.parts(&jars[*jar]).concat();
+                    let (start, end) = layout.jars[*jar];
+                    if u64::from(start) * BLOCK + bytes.len() as u64 > u64::from(end) * BLOCK {
+                        return Err(Error::Write {
+                            what: "the .dmg".into(),
+                            source: packagers::Error::Hfs {
+                                reason: format!(
+                                    "{path} is {} bytes, more than the room left for it; \
+                                     this locale's jar grew beyond en-US's by more than the \
+                                     headroom, please report it",
+                                    bytes.len()
+                                ),
+                            },
+                        });
+                    }
+                    builder.file_at(&entry, &bytes, start).map_err(wrap)?;
+                }
+                Item::File { mode, data, .. } => {
+                    entry.mode = *mode;
+                    let block = place(&mut own, layout.own.1, data, path)?;
+                    builder.file_at(&entry, data, block).map_err(wrap)?;
+                }
+                Item::Dir { .. } => {
+                    entry.mode = 0o755;
+                    builder.dir(&entry).map_err(wrap)?;
+                }
+            }
+        }
+        let volume = builder.finish().map_err(wrap)?;
+        let mut writer = UdifWriter::new(out, PARTITION);
+        for i in 0..volume.len().div_ceil(CHUNK) {
+            let raw = chunk(&volume, i);
+            let cached = self.chunks.get(i).and_then(Option::as_ref);
+            match cached {
+                Some(c) if raw == chunk(&self.template, i) => writer.append(c),
+                _ => writer.append(&UdifChunk::encode(raw, self.compression).map_err(wrap)?),
+            }
+            .map_err(wrap)?;
+        }
+        writer.finish().map_err(wrap)
+    }
+}
+
+impl VolumeLayout {
+    fn plan(staged: &StagedBuild, fixed: &[usize]) -> Result<VolumeLayout> {
+        let blocks = |len: u64| u64::from(HfsBuilder::blocks(len));
+        let files: Vec<usize> = fixed
+            .iter()
+            .copied()
+            .filter(|&m| staged.members[m].data().is_some())
+            .collect();
+        let shared_blocks: u64 = files
+            .iter()
+            .map(|&m| blocks(staged.members[m].data().unwrap_or_default().len() as u64))
+            .sum();
+        let jar_blocks: Vec<u64> = staged
+            .jars
+            .iter()
+            .map(|jar| {
+                let len = staged.jar_bytes(jar).len() as u64;
+                blocks(len + JAR_HEADROOM.max(len / 4))
+            })
+            .collect();
+        let fixed_set: std::collections::BTreeSet<usize> = fixed.iter().copied().collect();
+        let jar_members: Vec<usize> = staged.jars.iter().map(|j| j.member).collect();
+        let own_en_us: u64 = staged
+            .members
+            .iter()
+            .enumerate()
+            .filter(|(m, _)| !fixed_set.contains(m) && !jar_members.contains(m))
+            .filter_map(|(_, member)| member.data())
+            .map(|d| blocks(d.len() as u64))
+            .sum();
+        let own_blocks = own_en_us + blocks(OWN_HEADROOM);
+        let catalog_nodes = 64 + u32::try_from(staged.members.len() / 4).unwrap_or(u32::MAX);
+        // The head depends on the size (the bitmap grows with it): size generously, then
+        // lay out from the head that size gives.
+        let data_blocks = shared_blocks + jar_blocks.iter().sum::<u64>() + own_blocks;
+        let guess = (data_blocks + u64::from(catalog_nodes) + 4096) * BLOCK;
+        let size = guess.div_ceil(CHUNK as u64) * CHUNK as u64;
+        let write_error = |reason: String| Error::Write {
+            what: "the .dmg".into(),
+            source: packagers::Error::Hfs { reason },
+        };
+        let start =
+            HfsBuilder::data_start_for(size, catalog_nodes).map_err(|source| Error::Write {
+                what: "the .dmg".into(),
+                source,
+            })?;
+        let mut cursor = u64::from(start);
+        let mut shared = BTreeMap::new();
+        for &m in &files {
+            shared.insert(m, cursor as u32);
+            cursor += blocks(staged.members[m].data().unwrap_or_default().len() as u64);
+        }
+        let mut jars = Vec::new();
+        for b in jar_blocks {
+            jars.push((cursor as u32, (cursor + b) as u32));
+            cursor += b;
+        }
+        let own = (cursor as u32, (cursor + own_blocks) as u32);
+        if (cursor + own_blocks + 1) * BLOCK > size {
+            return Err(write_error(
+                "the volume layout does not fit its size".into(),
+            ));
+        }
+        Ok(VolumeLayout {
+            size,
+            catalog_nodes,
+            shared,
+            jars,
+            own,
+        })
+    }
+}
+
+/// Places `data` at the own-files cursor; fails when the region is full.
+fn place(cursor: &mut u32, end: u32, data: &[u8], path: &str) -> Result<u32> {
+    let block = *cursor;
+    let next = block + HfsBuilder::blocks(data.len() as u64);
+    if next > end {
+        return Err(Error::Write {
+            what: "the .dmg".into(),
+            source: packagers::Error::Hfs {
+                reason: format!(
+                    "{path} does not fit in the room kept for the locale's own files; the \
+                     locale adds more than {} MiB over en-US's, please report it",
+                    OWN_HEADROOM >> 20
+                ),
+            },
+        });
+    }
+    *cursor = next;
+    Ok(block)
+}
+
+/// Chunk `i` of a volume.
+fn chunk(volume: &[u8], i: usize) -> &[u8] {
+    &volume[i * CHUNK..((i + 1) * CHUNK).min(volume.len())]
+}
