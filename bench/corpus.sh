@@ -8,9 +8,11 @@
 #   CORPUS_DIR  the TARGET of ../shared/corpus/make-corpus.sh (kept outside the repo)
 #   OUT_DIR     scratch space for outputs (default: a temp dir, removed at the end)
 # Environment:
-#   PLATFORM    linux64 (default) or win64 (the corpus's Windows zip, make-corpus.sh
-#               PLATFORMS=win; its SFX stub stand-in, app.tag and setup.exe stand-in)
-#   FORMATS     what to write (default tar.bz2, or zip,installer,mar on win64)
+#   PLATFORM    linux64 (default), win64 (the corpus's Windows zip, make-corpus.sh
+#               PLATFORMS=win; its SFX stub stand-in, app.tag and setup.exe stand-in) or
+#               macosx64 (the corpus's dmg, PLATFORMS=mac)
+#   FORMATS     what to write (default tar.bz2; zip,installer,mar on win64; dmg,mar on
+#               macosx64)
 #   BASELINE=0  skip the classic flow (baseline-repack.sh fr; with MAR when FORMATS has mar)
 #   DATA_DIR    the corpus data dir, for baseline-repack.sh (default: CORPUS_DIR/..)
 #
@@ -33,6 +35,12 @@ case $platform in
     cp "$corpus/en-US/setup.exe" "$out/nsis/en-US/setup.exe"
     extra=(--sfx-stub "$corpus/en-US/7z-sfx-stub.exe" --installer-tag "$corpus/en-US/app.tag"
       --installer-dir "$out/nsis")
+    ;;
+  macosx64)
+    input=$(ls "$corpus"/en-US/firefox-*.en-US.mac.dmg | head -1)
+    default_formats=dmg,mar
+    # The corpus's dmg carries no update-settings.ini.
+    extra=(--mar-channel-id firefox-mozilla-esr)
     ;;
   *)
     input=$(ls "$corpus"/en-US/firefox-*.en-US.linux-x86_64.tar.bz2 | head -1)
@@ -90,6 +98,8 @@ if [ "$platform" = win64 ]; then
   echo "|---|---:|"
   echo "| Mozilla's 7z command | $theirs |"
   echo "| l10n-repack (setup.exe minus stub and tag) | $((ours - stub)) ($(echo "scale=2; ($ours - $stub - $theirs) * 100 / $theirs" | bc)%) |"
+elif [ "$platform" = macosx64 ]; then
+  :
 elif [ "${BASELINE:-1}" != 0 ]; then
   data=${DATA_DIR:-$(dirname "$corpus")}
   rm -f "$out/baseline/timings.tsv"

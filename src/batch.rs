@@ -137,7 +137,7 @@ impl Shared {
             mar: formats.contains(&Format::Mar).then_some(x86_bcj),
             zip: formats.contains(&Format::Zip),
             installer: formats.contains(&Format::Installer).then_some(x86_bcj),
-            dmg: None,
+            dmg: formats.contains(&Format::Dmg).then_some(Compression::Lzma),
         }
     }
 }
@@ -315,6 +315,13 @@ impl<'a> Template<'a> {
                 windows.write_to(&mut out);
             }
         }
+        match &self.mac {
+            None => out.push(0),
+            Some(mac) => {
+                out.push(1);
+                mac.write_to(&mut out);
+            }
+        }
         out
     }
 
@@ -323,9 +330,6 @@ impl<'a> Template<'a> {
     fn load_pieces(&mut self, bytes: &[u8], shared: Shared) -> std::result::Result<(), String> {
         let mut at = 0usize;
         let bad = |what: &str| format!("the cached pieces do not fit this build ({what})");
-        if shared.dmg.is_some() {
-            return Err("the shared cache does not hold dmg chunks yet".into());
-        }
         let count = |at: &mut usize| -> std::result::Result<usize, String> {
             let field = bytes.get(*at..*at + 8).ok_or_else(|| bad("truncated"))?;
             *at += 8;
@@ -393,6 +397,26 @@ impl<'a> Template<'a> {
             _ => return Err(bad("the Windows flag")),
         };
         let windows_shape = windows.as_ref().map_or((false, None), WindowsPieces::shape);
+        let mac = match (bytes.get(at), shared.dmg) {
+            (Some(0), None) => {
+                at += 1;
+                None
+            }
+            (Some(1), Some(compression)) => {
+                at += 1;
+                let fixed = self.fixed_members();
+                let (pieces, used) = MacPieces::read_from(
+                    &bytes[at..],
+                    self.staged,
+                    &self.jars,
+                    &fixed,
+                    compression,
+                )?;
+                at += used;
+                Some(pieces)
+            }
+            _ => return Err(bad("other formats")),
+        };
         let has = |runs: &[(Vec<Bzip2Piece>, Vec<XzBlocks>)], bz: bool| {
             runs.iter()
                 .all(|(b, x)| if bz { !b.is_empty() } else { !x.is_empty() })
@@ -411,6 +435,7 @@ impl<'a> Template<'a> {
         }
         self.mar = mar;
         self.windows = windows;
+        self.mac = mac;
         Ok(())
     }
 
@@ -848,8 +873,8 @@ pub fn run(
     progress.note("preparing the pieces every locale shares");
     let started = Instant::now();
     let mut shared = Shared::for_formats(&plan.formats, plan.x86_bcj);
-    if plan.formats.contains(&Format::Dmg) {
-        shared.dmg = Some(plan.dmg_compression);
+    if let Some(compression) = shared.dmg.as_mut() {
+        *compression = plan.dmg_compression;
     }
     let template = match &plan.shared_cache {
         None => Template::prepare(staged, plan.mtime, shared)?,

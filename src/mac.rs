@@ -69,6 +69,34 @@ impl MacPieces {
         fixed: &[usize],
         compression: Compression,
     ) -> Result<MacPieces> {
+        let (layout, template, shared) = MacPieces::template(staged, jars, fixed)?;
+        let encoded = shared
+            .par_iter()
+            .map(|&i| UdifChunk::encode(chunk(&template, i), compression))
+            .collect::<packagers::Result<Vec<_>>>()
+            .map_err(|source| Error::Write {
+                what: "the shared chunks of the dmg".into(),
+                source,
+            })?;
+        let mut chunks = vec![None; template.len().div_ceil(CHUNK)];
+        for (i, c) in shared.into_iter().zip(encoded) {
+            chunks[i] = Some(c);
+        }
+        Ok(MacPieces {
+            compression,
+            layout,
+            template,
+            chunks,
+        })
+    }
+
+    /// The layout, the template volume (shared bytes at their blocks, zeros elsewhere) and
+    /// the chunks lying wholly inside shared bytes.
+    fn template(
+        staged: &StagedBuild,
+        jars: &[SharedJar],
+        fixed: &[usize],
+    ) -> Result<(VolumeLayout, Vec<u8>, Vec<usize>)> {
         let layout = VolumeLayout::plan(staged, fixed)?;
         let mut template = vec![0u8; layout.size as usize];
         let mut spans = Vec::new();
@@ -102,24 +130,66 @@ impl MacPieces {
                 joined.iter().any(|s| s.start <= start && end <= s.end)
             })
             .collect();
-        let encoded = shared
-            .par_iter()
-            .map(|&i| UdifChunk::encode(chunk(&template, i), compression))
-            .collect::<packagers::Result<Vec<_>>>()
-            .map_err(|source| Error::Write {
-                what: "the shared chunks of the dmg".into(),
-                source,
-            })?;
-        let mut chunks = vec![None; count];
-        for (i, c) in shared.into_iter().zip(encoded) {
-            chunks[i] = Some(c);
+        Ok((layout, template, shared))
+    }
+
+    /// The chunks' compression.
+    pub fn compression(&self) -> Compression {
+        self.compression
+    }
+
+    /// Appends the shared chunks to `out` in the shared cache's format.
+    pub fn write_to(&self, out: &mut Vec<u8>) {
+        let shared: Vec<(usize, &UdifChunk)> = self
+            .chunks
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| Some((i, c.as_ref()?)))
+            .collect();
+        out.extend_from_slice(&(shared.len() as u64).to_le_bytes());
+        for (i, chunk) in shared {
+            out.extend_from_slice(&(i as u64).to_le_bytes());
+            chunk.write_to(out);
         }
-        Ok(MacPieces {
-            compression,
-            layout,
-            template,
-            chunks,
-        })
+    }
+
+    /// Reads what [`MacPieces::write_to`] wrote for this build (the layout and template
+    /// are laid out again, which is cheap); returns the pieces and the bytes used, or why
+    /// they do not fit.
+    pub fn read_from(
+        bytes: &[u8],
+        staged: &StagedBuild,
+        jars: &[SharedJar],
+        fixed: &[usize],
+        compression: Compression,
+    ) -> std::result::Result<(MacPieces, usize), String> {
+        let bad = |what: &str| format!("the cached dmg chunks do not fit this build ({what})");
+        let (layout, template, _) =
+            MacPieces::template(staged, jars, fixed).map_err(|e| e.to_string())?;
+        let count = |at: usize| -> std::result::Result<usize, String> {
+            let field = bytes.get(at..at + 8).ok_or_else(|| bad("truncated"))?;
+            usize::try_from(u64::from_le_bytes(field.try_into().expect("8 bytes")))
+                .map_err(|_| bad("a count"))
+        };
+        let mut chunks = vec![None; template.len().div_ceil(CHUNK)];
+        let n = count(0)?;
+        let mut at = 8;
+        for _ in 0..n {
+            let i = count(at)?;
+            at += 8;
+            let (chunk, used) = UdifChunk::read_from(&bytes[at..]).map_err(|e| e.to_string())?;
+            at += used;
+            *chunks.get_mut(i).ok_or_else(|| bad("a chunk index"))? = Some(chunk);
+        }
+        Ok((
+            MacPieces {
+                compression,
+                layout,
+                template,
+                chunks,
+            },
+            at,
+        ))
     }
 
     /// How many bytes the shared chunks take, compressed.

@@ -358,17 +358,7 @@ impl RepackPlan {
             return Err(usage(format!("--max-missing-percent {p}: give 0 to 100")));
         }
         let x86_bcj = x86_bcj(&platform);
-        let dmg_compression = match args.dmg_compression.as_str() {
-            "lzma" => Compression::Lzma,
-            "bzip2" => Compression::Bzip2,
-            "zlib" => Compression::Zlib,
-            other => {
-                return Err(usage(format!(
-                    "--dmg-compression {other}: give lzma (ULMO, what Mozilla ships), bzip2 \
-                     (UDBZ) or zlib (UDZO)"
-                )));
-            }
-        };
+        let dmg_compression = dmg_compression(&args.dmg_compression)?;
         Ok(RepackPlan {
             x86_bcj,
             dmg_compression,
@@ -458,6 +448,19 @@ pub fn member_time(source_date_epoch: Option<u64>, staged: &StagedBuild) -> u64 
 /// aarch64 updates (build-mar #63): x86 and x86_64 only, not the universal macOS builds.
 pub fn x86_bcj(platform: &str) -> bool {
     !platform.ends_with("aarch64") && !naming::is_mac(platform)
+}
+
+/// Parses `--dmg-compression`.
+pub fn dmg_compression(name: &str) -> Result<Compression> {
+    match name {
+        "lzma" => Ok(Compression::Lzma),
+        "bzip2" => Ok(Compression::Bzip2),
+        "zlib" => Ok(Compression::Zlib),
+        other => Err(Error::Usage(format!(
+            "--dmg-compression {other}: give lzma (ULMO, what Mozilla ships), bzip2 (UDBZ) or \
+             zlib (UDZO)"
+        ))),
+    }
 }
 
 /// A MAR channel id as the updater and the signing tasks accept it: 1 to 63 ASCII bytes,

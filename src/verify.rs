@@ -9,8 +9,8 @@
 //! named by the root manifest and holding the locale's `locale` lines); inside each MAR, the
 //! same, plus the product information block's channel and version agree with the package's
 //! `update-settings.ini` and `application.ini`, and `precomplete` lists exactly the files the
-//! update adds. Windows zips get the package checks; installers only the digest checks (we
-//! carry no 7z reader: `7z t -t7z` is the check for them).
+//! update adds. Windows zips and macOS dmgs get the package checks; installers only the
+//! digest checks (we carry no 7z reader: `7z t -t7z` is the check for them).
 
 use std::collections::BTreeSet;
 use std::io::Read;
@@ -154,6 +154,7 @@ pub fn verify(dir: &Path) -> Result<(Vec<Failure>, usize)> {
                 check_tarball(&data, &artifact.kind, &artifact.locale, &expected)
             }
             "zip" => check_zip(&data, &artifact.locale, &expected),
+            "dmg" => check_dmg(&data, &artifact.locale, &expected),
             _ => Vec::new(),
         };
         for problem in problems {
@@ -325,6 +326,41 @@ fn check_zip(data: &[u8], locale: &str, expected: &[(String, Vec<u8>)]) -> Vec<S
     check_package_jars(&omni, browser.as_deref(), locale, expected)
 }
 
+/// A macOS dmg: the jars in the bundle's `Contents/Resources`, as for tarballs.
+fn check_dmg(data: &[u8], locale: &str, expected: &[(String, Vec<u8>)]) -> Vec<String> {
+    let partitions = match packagers::udif::read_partitions(data) {
+        Ok(partitions) => partitions,
+        Err(e) => return vec![format!("not a readable dmg: {e}")],
+    };
+    let Some(volume) = partitions
+        .into_iter()
+        .find(|p| matches!(p.data.get(1024..1026), Some(b"H+" | b"HX")))
+    else {
+        return vec!["the dmg has no HFS+ partition".into()];
+    };
+    let volume = match packagers::hfs::read_volume(volume.data) {
+        Ok(volume) => volume,
+        Err(e) => return vec![format!("the volume cannot be read: {e}")],
+    };
+    let jar = |rel: &str| {
+        volume.entries.iter().find_map(|e| {
+            let (bundle, rest) = e.path.split_once('/')?;
+            let file = rest.strip_prefix("Contents/Resources/")?;
+            match (&e.node, bundle.ends_with(".app") && file == rel) {
+                (packagers::hfs::HfsNode::File(data), true) => Some(data.as_slice()),
+                _ => None,
+            }
+        })
+    };
+    let Some(omni) = jar("omni.ja") else {
+        return vec!["the package has no omni.ja".into()];
+    };
+    check_package_jars(omni, jar("browser/omni.ja"), locale, expected)
+}
+
+/// Where a macOS bundle keeps the app directory's files.
+const MAC_RESOURCES: &str = "Contents/Resources/";
+
 fn check_mar(data: &[u8], locale: &str, expected: &[(String, Vec<u8>)]) -> Vec<String> {
     let mut reader = match MarReader::new(std::io::Cursor::new(data)) {
         Ok(reader) => reader,
@@ -341,11 +377,21 @@ fn check_mar(data: &[u8], locale: &str, expected: &[(String, Vec<u8>)]) -> Vec<S
             .ok()?;
         Some(out)
     };
+    // A macOS update's paths are relative to the bundle: the app files are under
+    // Contents/Resources/ (make_full_update.sh run on Firefox.app).
+    let app = if entries
+        .iter()
+        .any(|e| e.name == format!("{MAC_RESOURCES}omni.ja"))
+    {
+        MAC_RESOURCES
+    } else {
+        ""
+    };
     let mut problems = Vec::new();
-    match member("omni.ja") {
+    match member(&format!("{app}omni.ja")) {
         Some(omni) => {
             problems.extend(check_jar(&omni, locale));
-            let browser = member("browser/omni.ja");
+            let browser = member(&format!("{app}browser/omni.ja"));
             let mut jars = vec![("", omni.as_slice())];
             if let Some(browser) = &browser {
                 jars.push(("browser/", browser.as_slice()));
@@ -354,10 +400,10 @@ fn check_mar(data: &[u8], locale: &str, expected: &[(String, Vec<u8>)]) -> Vec<S
         }
         None => problems.push("the MAR has no readable omni.ja member".into()),
     }
-    let app = member("application.ini").and_then(|d| parse_application_ini(&d));
-    let channel = member("update-settings.ini")
+    let app_ini = member(&format!("{app}application.ini")).and_then(|d| parse_application_ini(&d));
+    let channel = member(&format!("{app}update-settings.ini"))
         .and_then(|d| update::channel_id(&String::from_utf8_lossy(&d)));
-    match (&info, app) {
+    match (&info, app_ini) {
         (Some(info), Some(app)) if info.version != app.version => problems.push(format!(
             "product version {} but application.ini says {}",
             info.version, app.version
@@ -385,7 +431,7 @@ fn check_mar(data: &[u8], locale: &str, expected: &[(String, Vec<u8>)]) -> Vec<S
                 .collect()
         })
         .unwrap_or_default();
-    let removed: BTreeSet<String> = member("precomplete")
+    let removed: BTreeSet<String> = member(&format!("{app}precomplete"))
         .map(|p| {
             String::from_utf8_lossy(&p)
                 .lines()

@@ -319,6 +319,40 @@ impl UdifChunk {
     pub fn bytes(&self) -> &[u8] {
         &self.bytes
     }
+
+    /// Appends the chunk to `out` in the cache format: type (u32), CRC-32 (u32), sectors
+    /// (u64), length (u64), little-endian, then the bytes.
+    pub fn write_to(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.kind.to_le_bytes());
+        out.extend_from_slice(&self.crc32.to_le_bytes());
+        out.extend_from_slice(&self.sectors.to_le_bytes());
+        out.extend_from_slice(&(self.bytes.len() as u64).to_le_bytes());
+        out.extend_from_slice(&self.bytes);
+    }
+
+    /// Reads a chunk that [`UdifChunk::write_to`] wrote; returns it and the bytes used.
+    pub fn read_from(bytes: &[u8]) -> Result<(UdifChunk, usize)> {
+        let truncated = || Error::Udif {
+            reason: "a cached chunk is truncated".into(),
+        };
+        let head = bytes.get(..24).ok_or_else(truncated)?;
+        let le32 = |at: usize| u32::from_le_bytes(head[at..at + 4].try_into().expect("4"));
+        let le64 = |at: usize| u64::from_le_bytes(head[at..at + 8].try_into().expect("8"));
+        let len = usize::try_from(le64(16)).map_err(|_| truncated())?;
+        let data = bytes.get(24..24 + len).ok_or_else(truncated)?;
+        let chunk = UdifChunk {
+            kind: le32(0),
+            crc32: le32(4),
+            sectors: le64(8),
+            bytes: data.to_vec(),
+        };
+        if ![FREE, RAW, ZLIB, BZIP2, LZMA].contains(&chunk.kind) {
+            return Err(Error::Udif {
+                reason: format!("a cached chunk has type {:#x}", chunk.kind),
+            });
+        }
+        Ok((chunk, 24 + len))
+    }
 }
 
 /// `--level 5` of Mozilla's `dmg build --compression lzma`.
@@ -565,6 +599,15 @@ mod tests {
                 assert_eq!(std::fs::read(&img).unwrap(), v, "{compression:?}: dmg2img");
             }
         }
+    }
+
+    #[test]
+    fn chunks_round_trip_through_the_cache_format() {
+        let chunk = UdifChunk::encode(&volume()[..SECTOR * 8], Compression::Bzip2).unwrap();
+        let mut bytes = Vec::new();
+        chunk.write_to(&mut bytes);
+        assert_eq!(UdifChunk::read_from(&bytes).unwrap(), (chunk, bytes.len()));
+        assert!(UdifChunk::read_from(&bytes[..bytes.len() - 1]).is_err());
     }
 
     #[test]

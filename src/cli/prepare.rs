@@ -32,6 +32,10 @@ pub struct PrepareArgs {
     #[arg(long)]
     pub platform: Option<String>,
 
+    /// As for `repack`: how the dmg's chunks are compressed (lzma, bzip2, zlib).
+    #[arg(long, value_name = "METHOD", default_value = "lzma")]
+    pub dmg_compression: String,
+
     /// As for `repack`: the time of every archive member.
     #[arg(long, env = "SOURCE_DATE_EPOCH", value_name = "SECONDS")]
     pub source_date_epoch: Option<u64>,
@@ -63,7 +67,10 @@ impl PrepareArgs {
                 .unwrap_or("linux64")
                 .to_owned()
         });
-        let shared = Shared::for_formats(&formats, plan::x86_bcj(&platform));
+        let mut shared = Shared::for_formats(&formats, plan::x86_bcj(&platform));
+        if let Some(compression) = shared.dmg.as_mut() {
+            *compression = plan::dmg_compression(&self.dmg_compression)?;
+        }
         let pool = super::thread_pool(self.jobs)?;
         let template = pool.install(|| Template::prepare(&staged, mtime, shared))?;
         let key = crate::cache::key(&input_sha256, mtime, shared);

@@ -182,3 +182,71 @@ fn real_windows_build_repacks_into_zip_and_installer() {
         }
     }
 }
+
+#[test]
+fn real_mac_build_repacks_into_a_dmg() {
+    let Some(corpus) = corpus_dir() else { return };
+    if !(have("7z") && have("fls")) {
+        return;
+    }
+    let input = std::fs::read_dir(corpus.join("en-US"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".mac.dmg"));
+    let Some(input) = input else {
+        assert!(
+            !in_ci(),
+            "the CI corpus has a macOS build (PLATFORMS=\"linux win mac\")"
+        );
+        eprintln!("SKIPPED: the corpus has no macOS build (make-corpus.sh PLATFORMS=mac)");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let run = repack_input(&input, &corpus.join("xpi"), &out, &["--locales", "fr"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let file = input.file_name().unwrap().to_string_lossy().into_owned();
+    let dmg = out.join(file.replace(".en-US.", ".fr."));
+    let extract = |dmg: &std::path::Path, dir: &str| {
+        let dest = tmp.path().join(dir);
+        check(
+            Command::new("7z")
+                .args(["x", "-y"])
+                .arg(format!("-o{}", dest.display()))
+                .arg(dmg),
+        );
+        files(&dest.join("Firefox").join("Firefox.app"))
+    };
+    check(Command::new("7z").arg("t").arg(&dmg));
+    let en_us = extract(&input, "en-US");
+    let ours = extract(&dmg, "fr");
+    for (path, data) in en_us
+        .iter()
+        .filter(|(p, _)| p.starts_with("Contents/MacOS/"))
+    {
+        assert!(&ours[path] == data, "{path} changed");
+    }
+    assert!(ours.contains_key("Contents/Resources/fr.lproj/InfoPlist.strings"));
+    // Sleuth Kit reads the raw volume 7-Zip unpacks from the LZMA chunks.
+    let raw = tmp.path().join("raw");
+    check(
+        Command::new("7z")
+            .args(["x", "-tdmg", "-y"])
+            .arg(format!("-o{}", raw.display()))
+            .arg(&dmg),
+    );
+    let volume = raw.join("0.hfs");
+    let listing = check(Command::new("fls").args(["-r", "-p"]).arg(&volume)).stdout;
+    let listing = String::from_utf8_lossy(&listing);
+    let line = listing
+        .lines()
+        .find(|l| l.ends_with("\tFirefox.app/Contents/Resources/omni.ja"))
+        .expect("fls lists omni.ja");
+    let inode = line
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .trim_end_matches(':');
+    let jar = check(Command::new("icat").arg(&volume).arg(inode)).stdout;
+    assert!(jar == ours["Contents/Resources/omni.ja"], "icat omni.ja");
+}

@@ -201,6 +201,7 @@ fn release_names_and_mac_mistakes() {
             "--release",
             "--version",
             "140.0",
+            "--verify",
         ],
     );
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
@@ -235,4 +236,27 @@ fn release_names_and_mac_mistakes() {
         run.stderr
     );
     assert!(listing(&out).is_empty());
+}
+
+#[test]
+fn a_prepared_shared_cache_serves_dmgs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cache = tmp.path().join("cache");
+    let run = prepare(&mac_build(), &cache, "dmg,mar");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut sums = Vec::new();
+    for cached in [false, true] {
+        let out = tmp.path().join(format!("out-{cached}"));
+        let mut extra = vec!["--formats", "dmg,mar"];
+        if cached {
+            extra.extend(["--shared-cache", cache.to_str().unwrap()]);
+        }
+        let run = repack_mac(&out, &extra);
+        assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+        if cached {
+            assert!(!run.stderr.contains("was not used"), "{}", run.stderr);
+        }
+        sums.push(std::fs::read_to_string(out.join("SHA512SUMS")).unwrap());
+    }
+    assert_eq!(sums[0], sums[1]);
 }
