@@ -2,7 +2,9 @@
 # bench/corpus.sh - the corpus benchmark: l10n-repack on the real Firefox build, 1, 10 and
 # all locales to tar.bz2, next to Mozilla's classic one-locale flow (baseline-repack.sh);
 # or, with PLATFORM=win64, to the Windows zip, installer and MAR, next to Mozilla's 7z
-# command on one locale's tree.
+# command on one locale's tree; with PLATFORM=macosx64, to the dmg and MAR; with
+# PLATFORM=android, to the apk, next to Fennec's classic flow on one locale (`zip -d` the
+# signature, `zip -0` the localized omni.ja in, `zipalign -p -f 4`).
 #
 # Usage: bench/corpus.sh CORPUS_DIR [OUT_DIR]
 #   CORPUS_DIR  the TARGET of ../shared/corpus/make-corpus.sh (kept outside the repo)
@@ -10,9 +12,10 @@
 # Environment:
 #   PLATFORM    linux64 (default), win64 (the corpus's Windows zip, make-corpus.sh
 #               PLATFORMS=win; its SFX stub stand-in, app.tag and setup.exe stand-in) or
-#               macosx64 (the corpus's dmg, PLATFORMS=mac)
+#               macosx64 (the corpus's dmg, PLATFORMS=mac) or android (the corpus's
+#               signed apk, PLATFORMS=android)
 #   FORMATS     what to write (default tar.bz2; zip,installer,mar on win64; dmg,mar on
-#               macosx64)
+#               macosx64; apk on android)
 #   BASELINE=0  skip the classic flow (baseline-repack.sh fr; with MAR when FORMATS has mar)
 #   DATA_DIR    the corpus data dir, for baseline-repack.sh (default: CORPUS_DIR/..)
 #
@@ -41,6 +44,10 @@ case $platform in
     default_formats=dmg,mar
     # The corpus's dmg carries no update-settings.ini.
     extra=(--mar-channel-id firefox-mozilla-esr)
+    ;;
+  android)
+    input=$(ls "$corpus"/en-US/fennec-*.en-US.android-arm.apk | head -1)
+    default_formats=apk
     ;;
   *)
     input=$(ls "$corpus"/en-US/firefox-*.en-US.linux-x86_64.tar.bz2 | head -1)
@@ -99,7 +106,25 @@ if [ "$platform" = win64 ]; then
   echo "| Mozilla's 7z command | $theirs |"
   echo "| l10n-repack (setup.exe minus stub and tag) | $((ours - stub)) ($(echo "scale=2; ($ours - $stub - $theirs) * 100 / $theirs" | bc)%) |"
 elif [ "$platform" = macosx64 ]; then
-  :
+  echo
+  echo "| dmg | bytes |"
+  echo "|---|---:|"
+  echo "| en-US input (UDBZ, make-sample-dmg.py) | $(stat -c %s "$input") |"
+  echo "| fr, l10n-repack (ULMO: LZMA chunks, the default) | $(stat -c %s "$out"/one/*.fr.mac.dmg) |"
+elif [ "$platform" = android ]; then
+  # Fennec's classic flow for one locale (mozilla-formats.md §7): strip the signature,
+  # put the localized omni.ja in (stored, as the packager does), align.
+  work="$out/classic"
+  rm -rf "$work" && mkdir -p "$work/assets"
+  unzip -q -p "$out"/one/*.fr.android-arm.apk assets/omni.ja > "$work/assets/omni.ja"
+  /usr/bin/time -f '%e %M' -o "$out/classic.time" bash -c '
+    set -e; cd "$1"; cp "$2" unaligned.apk
+    zip -q -d unaligned.apk "META-INF/*"
+    zip -q -0 unaligned.apk assets/omni.ja
+    zipalign -p -f 4 unaligned.apk fr.apk' _ "$work" "$input"
+  read -r tc rc < "$out/classic.time"
+  echo "| classic flow (zip -d, zip -0, zipalign), fr | 1 | $tc | $((rc / 1024)) |"
+  echo "| classic flow, extrapolated | $n_all | $(echo "$tc * $n_all" | bc) | |"
 elif [ "${BASELINE:-1}" != 0 ]; then
   data=${DATA_DIR:-$(dirname "$corpus")}
   rm -f "$out/baseline/timings.tsv"

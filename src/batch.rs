@@ -42,7 +42,7 @@ use crate::resume;
 use crate::stage::MemberKind;
 use crate::stage::StagedBuild;
 use crate::update;
-use crate::windows::{BuildParts, WindowsPieces};
+use crate::windows::{BuildParts, WindowsPieces, ZipFlavor};
 use packagers::udif::Compression;
 
 /// Everything shared by the locales of a batch, built once.
@@ -102,7 +102,7 @@ pub struct Shared {
     pub tar_xz: bool,
     /// Shared xz blocks for the MAR, and whether they get the x86 BCJ filter.
     pub mar: Option<bool>,
-    /// Shared deflate pieces for the Windows `.zip`.
+    /// Shared deflate pieces for the Windows `.zip` or the Android `.apk`.
     pub zip: bool,
     /// Shared LZMA2 pieces for the Windows installer, and whether they get x86 BCJ.
     pub installer: Option<bool>,
@@ -135,7 +135,7 @@ impl Shared {
             tar_bz2: formats.contains(&Format::TarBz2),
             tar_xz: formats.contains(&Format::TarXz),
             mar: formats.contains(&Format::Mar).then_some(x86_bcj),
-            zip: formats.contains(&Format::Zip),
+            zip: formats.contains(&Format::Zip) || formats.contains(&Format::Apk),
             installer: formats.contains(&Format::Installer).then_some(x86_bcj),
             dmg: formats.contains(&Format::Dmg).then_some(Compression::Lzma),
         }
@@ -704,7 +704,7 @@ impl<'a> Template<'a> {
             what: "the complete MAR".into(),
             source,
         };
-        let app = format!("{}/", self.staged.update_root);
+        let app = self.staged.update_prefix();
         let mut files: BTreeMap<&str, &Item> = BTreeMap::new();
         for item in &package.items {
             let is_file = match item {
@@ -1111,6 +1111,7 @@ fn write_output(
         | Format::Zip
         | Format::Installer
         | Format::Dmg
+        | Format::Apk
         | Format::Mar => {
             let mut file = AtomicFile::create(out_dir, name)?;
             let path = file.path().to_owned();
@@ -1118,10 +1119,18 @@ fn write_output(
             let hashing = match format {
                 Format::TarBz2 => template.write_tar_bz2(package, hashing)?,
                 Format::TarXz => template.write_tar_xz(package, hashing)?,
-                Format::Zip => {
-                    template
-                        .windows()
-                        .write_zip(template.build_parts(), package, hashing)?
+                Format::Zip | Format::Apk => {
+                    let flavor = if format == Format::Apk {
+                        ZipFlavor::Apk
+                    } else {
+                        ZipFlavor::Windows
+                    };
+                    template.windows().write_zip(
+                        template.build_parts(),
+                        package,
+                        flavor,
+                        hashing,
+                    )?
                 }
                 Format::Dmg => template
                     .mac

@@ -3,6 +3,8 @@
 //!
 //! `firefox-<version>.<locale>.<platform>.<ext>`, where `<platform>` is the path platform
 //! (`linux-x86_64`, ...) and `<version>` the display version (`153.7.0esr`, `154.0a1`).
+//! Android packages are Fennec's: `fennec-<version>.<locale>.android-arm.apk`
+//! (`upload-files-APK.mk`'s `PKG_PATH`/`PKG_BASENAME`).
 
 /// The taskgraph platform names we package, with their path platform.
 pub const PLATFORMS: &[(&str, &str)] = &[
@@ -13,11 +15,26 @@ pub const PLATFORMS: &[(&str, &str)] = &[
     ("win64", "win64"),
     ("win64-aarch64", "win64-aarch64"),
     ("macosx64", "mac"),
+    ("android", "android-arm"),
 ];
 
 /// Whether `platform` (a taskgraph name) is macOS.
 pub fn is_mac(platform: &str) -> bool {
     platform.starts_with("macosx")
+}
+
+/// Whether `platform` (a taskgraph name) is an Android one.
+pub fn is_android(platform: &str) -> bool {
+    platform.starts_with("android")
+}
+
+/// The product in file names: `fennec` for Android packages, else `firefox`.
+fn product(path_platform: &str) -> &'static str {
+    if is_android(path_platform) {
+        "fennec"
+    } else {
+        "firefox"
+    }
 }
 
 /// Whether `platform` (a taskgraph name) is a Windows one.
@@ -52,9 +69,10 @@ pub fn display_version(app_version: &str, input_file_name: &str) -> String {
     }
 }
 
-/// `firefox-<version>.<locale>.<path platform>` (no extension).
+/// `firefox-<version>.<locale>.<path platform>` (no extension); `fennec-…` on Android.
 pub fn nightly_stem(version: &str, locale: &str, path_platform: &str) -> String {
-    format!("firefox-{version}.{locale}.{path_platform}")
+    let product = product(path_platform);
+    format!("{product}-{version}.{locale}.{path_platform}")
 }
 
 /// Mozilla's release layout (`firefox_candidates.yml`), relative to the candidates
@@ -72,6 +90,11 @@ pub fn release_path(
         Format::Mar => format!("update/{path_platform}/{locale}/firefox-{version}.complete.mar"),
         Format::Installer => format!("{path_platform}/{locale}/Firefox Setup {version}.exe"),
         Format::Dmg => format!("{path_platform}/{locale}/Firefox {version}.dmg"),
+        // Fennec's candidates kept the nightly name under <platform>/<locale>/.
+        Format::Apk => format!(
+            "{path_platform}/{locale}/{}.apk",
+            nightly_stem(version, locale, path_platform)
+        ),
         Format::TarBz2 | Format::TarXz | Format::Zip | Format::Dir => format!(
             "{path_platform}/{locale}/firefox-{version}{}",
             format.suffix()
@@ -145,6 +168,10 @@ mod tests {
             release_path("153.0", "ja-JP-mac", "mac", Format::Dmg),
             "mac/ja-JP-mac/Firefox 153.0.dmg"
         );
+        assert_eq!(
+            release_path("153.0", "fr", "android-arm", Format::Apk),
+            "android-arm/fr/fennec-153.0.fr.android-arm.apk"
+        );
     }
 
     #[test]
@@ -152,7 +179,16 @@ mod tests {
         assert_eq!(path_platform("linux64"), Some("linux-x86_64"));
         assert_eq!(path_platform("win64"), Some("win64"));
         assert_eq!(path_platform("macosx64"), Some("mac"));
-        assert_eq!(path_platform("android"), None);
+        assert_eq!(path_platform("android"), Some("android-arm"));
+        assert_eq!(path_platform("android-api-16"), None);
+        assert_eq!(
+            platform_from_file_name("fennec-153.7.0esr.en-US.android-arm.apk"),
+            Some("android")
+        );
+        assert_eq!(
+            nightly_stem("153.7.0esr", "fr", "android-arm"),
+            "fennec-153.7.0esr.fr.android-arm"
+        );
         assert_eq!(
             platform_from_file_name("firefox-153.7.0esr.en-US.mac.dmg"),
             Some("macosx64")

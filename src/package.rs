@@ -61,7 +61,7 @@ impl LocalePackage {
         slots: &BTreeSet<usize>,
         jars: Vec<LocaleJar>,
     ) -> LocalePackage {
-        let app = &staged.app_dir;
+        let app = staged.app_prefix();
         let mut jars: Vec<Option<LocaleJar>> = jars.into_iter().map(Some).collect();
         let mut items = Vec::with_capacity(staged.members.len() + 4);
         let mut has_precomplete = false;
@@ -91,7 +91,7 @@ impl LocalePackage {
                 items.push(Item::Member(m));
                 continue;
             }
-            let rel = &member.path[app.len() + 1..];
+            let rel = &member.path[app.len()..];
             if rel == "precomplete" {
                 has_precomplete = true;
                 continue;
@@ -109,7 +109,7 @@ impl LocalePackage {
         // Files the locale adds, and any directories they need.
         let mut added_dirs = BTreeSet::new();
         for (rel, change) in &overlay.package {
-            let path = format!("{app}/{rel}");
+            let path = format!("{app}{rel}");
             if staged.by_path.contains_key(&path) {
                 continue;
             }
@@ -130,7 +130,7 @@ impl LocalePackage {
         }
         items.extend(added_dirs.into_iter().map(|path| Item::Dir { path }));
         if has_precomplete {
-            let path = format!("{app}/precomplete");
+            let path = format!("{app}precomplete");
             let mut listing: Vec<(String, bool)> = items
                 .iter()
                 .map(|item| {
@@ -143,7 +143,7 @@ impl LocalePackage {
             listing.push((path.clone(), false));
             // Paths are relative to where updates apply: the app directory, or the bundle
             // on macOS.
-            let root = format!("{}/", staged.update_root);
+            let root = staged.update_prefix();
             let data = precomplete::generate(
                 listing
                     .iter()

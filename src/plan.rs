@@ -42,6 +42,9 @@ pub enum Format {
     /// The macOS disk image (UDIF around HFS+), `firefox-<version>.<locale>.mac.dmg`.
     #[serde(rename = "dmg")]
     Dmg,
+    /// The Android package (aligned, unsigned), `fennec-<version>.<locale>.android-arm.apk`.
+    #[serde(rename = "apk")]
+    Apk,
     /// The complete update, `firefox-<version>.<locale>.<platform>.complete.mar`.
     #[serde(rename = "mar")]
     Mar,
@@ -58,6 +61,7 @@ impl Format {
         ("zip", Format::Zip),
         ("installer", Format::Installer),
         ("dmg", Format::Dmg),
+        ("apk", Format::Apk),
         ("mar", Format::Mar),
         ("dir", Format::Dir),
     ];
@@ -78,6 +82,7 @@ impl Format {
             Format::Zip => ".zip",
             Format::Installer => ".installer.exe",
             Format::Dmg => ".dmg",
+            Format::Apk => ".apk",
             Format::Mar => ".complete.mar",
             Format::Dir => "",
         }
@@ -135,6 +140,9 @@ pub struct RepackPlan {
     pub shared_cache: Option<PathBuf>,
     /// SHA-256 of the en-US package; set by [`RepackPlan::apply_build`].
     pub input_sha256: String,
+    /// The input's signatures that staging left out (APK input); set by
+    /// [`RepackPlan::apply_build`].
+    pub removed_signatures: Vec<String>,
     /// The installer's SFX stub and config tag (`--formats installer`).
     pub sfx: Option<installer::SfxParts>,
     /// Per-locale NSIS binaries (`--installer-dir`).
@@ -149,14 +157,15 @@ impl RepackPlan {
         let usage = |m: String| Error::Usage(m);
         if !args.input.is_file() {
             return Err(usage(format!(
-                "--input {}: no such file; give the en-US package (.tar.bz2 or .tar.xz)",
+                "--input {}: no such file; give the en-US package (.tar.bz2, .tar.xz, .zip, \
+                 .dmg or .apk)",
                 args.input.display()
             )));
         }
         let Some(kind) = PackageKind::from_path(&args.input) else {
             return Err(usage(format!(
-                "--input {}: unknown package type; give a Linux .tar.bz2 or .tar.xz, or a \
-                 Windows .zip",
+                "--input {}: unknown package type; give a Linux .tar.bz2 or .tar.xz, a \
+                 Windows .zip, a macOS .dmg or an Android .apk",
                 args.input.display()
             )));
         };
@@ -167,6 +176,7 @@ impl RepackPlan {
                 .unwrap_or(match kind {
                     PackageKind::Zip => "win64",
                     PackageKind::Dmg => "macosx64",
+                    PackageKind::Apk => "android",
                     PackageKind::TarBz2 | PackageKind::TarXz => "linux64",
                 })
                 .to_owned(),
@@ -180,16 +190,22 @@ impl RepackPlan {
         })?;
         let windows = naming::is_windows(&platform);
         let mac = naming::is_mac(&platform);
-        if windows != (kind == PackageKind::Zip) || mac != (kind == PackageKind::Dmg) {
+        let android = naming::is_android(&platform);
+        if windows != (kind == PackageKind::Zip)
+            || mac != (kind == PackageKind::Dmg)
+            || android != (kind == PackageKind::Apk)
+        {
             return Err(usage(format!(
                 "--input {} does not fit platform {platform}: Windows builds come as .zip, \
-                 macOS builds as .dmg, Linux builds as .tar.bz2 or .tar.xz",
+                 macOS builds as .dmg, Android builds as .apk, Linux builds as .tar.bz2 or \
+                 .tar.xz",
                 args.input.display()
             )));
         }
         let default_format = match kind {
             PackageKind::Zip => "zip",
             PackageKind::Dmg => "dmg",
+            PackageKind::Apk => "apk",
             PackageKind::TarBz2 | PackageKind::TarXz => "tar.bz2",
         };
         let names = match &args.formats {
@@ -215,6 +231,7 @@ impl RepackPlan {
         let package_formats: &[Format] = match kind {
             PackageKind::Zip => &[Format::Zip, Format::Installer],
             PackageKind::Dmg => &[Format::Dmg],
+            PackageKind::Apk => &[Format::Apk],
             PackageKind::TarBz2 | PackageKind::TarXz => &[Format::TarBz2, Format::TarXz],
         };
         let all_package_formats = [
@@ -223,6 +240,7 @@ impl RepackPlan {
             Format::Zip,
             Format::Installer,
             Format::Dmg,
+            Format::Apk,
         ];
         if let Some(format) = formats
             .iter()
@@ -241,6 +259,13 @@ impl RepackPlan {
                     .map_or("?", |(n, _)| n),
                 fitting.join(", ")
             )));
+        }
+        if android && formats.contains(&Format::Mar) {
+            return Err(usage(
+                "--formats mar: Android builds have no complete MAR (Fennec updated through \
+                 its app store); give apk and/or dir"
+                    .into(),
+            ));
         }
         let installer_dir = match &args.installer_dir {
             Some(dir) if !windows => {
@@ -386,6 +411,7 @@ impl RepackPlan {
             resume: args.resume,
             shared_cache: args.shared_cache.clone(),
             input_sha256: String::new(),
+            removed_signatures: Vec::new(),
         })
     }
 
@@ -411,6 +437,7 @@ impl RepackPlan {
         }
         self.input_sha256 = crate::output::sha256_file(&self.input)?;
         self.mtime = member_time(self.source_date_epoch, staged);
+        self.removed_signatures = staged.removed_signatures.clone();
         Ok(())
     }
 

@@ -23,7 +23,7 @@ use crate::error::{Error, Result};
 use crate::output::AtomicFile;
 use crate::plan::Format;
 use crate::report::{LocaleOutcome, OutputFile, Status};
-use crate::stage::{MemberKind, StagedBuild};
+use crate::stage::{MemberKind, PackageKind, StagedBuild};
 use crate::update;
 
 /// How one package's file relates to the reference's file of the same path.
@@ -72,6 +72,17 @@ impl Repackage<'_> {
             .packages
             .split_first()
             .ok_or_else(|| Error::Usage("repackage: give at least one package".into()))?;
+        if let Some(apk) = self
+            .packages
+            .iter()
+            .find(|p| PackageKind::from_path(p) == Some(PackageKind::Apk))
+        {
+            return Err(Error::Usage(format!(
+                "{}: Android packages have no complete MAR (Fennec updated through its app \
+                 store); give desktop packages",
+                apk.display()
+            )));
+        }
         note(&format!(
             "reading the reference package {}",
             first.display()
@@ -252,7 +263,7 @@ impl MarJob<'_> {
 
 /// A package's regular files by app-relative path.
 fn files_of(build: &StagedBuild) -> BTreeMap<String, (u32, &[u8])> {
-    let prefix = format!("{}/", build.app_dir);
+    let prefix = build.app_prefix();
     build
         .members
         .iter()

@@ -131,6 +131,10 @@ pub struct Report<'a> {
     pub input_sha256: &'a str,
     /// The taskgraph platform.
     pub platform: &'a str,
+    /// The input's signatures left out of every output (APK input: v1 signature files
+    /// and the APK Signing Block); absent when there were none.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub removed_signatures: &'a [String],
     /// Formats written.
     pub formats: &'a [Format],
     /// The options that shaped the outputs.
@@ -162,6 +166,7 @@ pub fn finish(plan: &RepackPlan, outcomes: &mut [LocaleOutcome]) -> Result<Strin
         version: &plan.version,
         input_sha256: &plan.input_sha256,
         platform: &plan.platform,
+        removed_signatures: &plan.removed_signatures,
         formats: &plan.formats,
         options: serde_json::json!({
             "release": plan.release,

@@ -16,8 +16,8 @@ use std::collections::BTreeSet;
 use std::io::Read;
 use std::path::Path;
 
-use packagers::jar;
 use packagers::mar::MarReader;
+use packagers::{apk, jar};
 use serde::Deserialize;
 use sha2::Digest;
 
@@ -155,6 +155,7 @@ pub fn verify(dir: &Path) -> Result<(Vec<Failure>, usize)> {
             }
             "zip" => check_zip(&data, &artifact.locale, &expected),
             "dmg" => check_dmg(&data, &artifact.locale, &expected),
+            "apk" => check_apk(&data, &artifact.locale, &expected),
             _ => Vec::new(),
         };
         for problem in problems {
@@ -324,6 +325,48 @@ fn check_zip(data: &[u8], locale: &str, expected: &[(String, Vec<u8>)]) -> Vec<S
         other => other.and_then(|r| r.ok()),
     };
     check_package_jars(&omni, browser.as_deref(), locale, expected)
+}
+
+/// An Android APK: unsigned (no v1 signature file, no APK Signing Block), every stored
+/// entry aligned as `zipalign -p 4` checks, and `assets/omni.ja` as for tarballs (an APK
+/// has no browser jar, so the langpack's `browser/` files are not looked for).
+fn check_apk(data: &[u8], locale: &str, expected: &[(String, Vec<u8>)]) -> Vec<String> {
+    let Ok(entries) = jar::read_entries(data) else {
+        return vec!["not a readable apk".into()];
+    };
+    let mut problems = Vec::new();
+    if apk::signing_block(data).is_some() {
+        problems.push("the apk carries an APK Signing Block".into());
+    }
+    for entry in &entries {
+        if apk::is_signature_file(&entry.name) {
+            problems.push(format!("{} is a signature file", entry.name));
+        }
+        let alignment = apk::alignment(&entry.name, entry.method);
+        if entry.data.start % usize::from(alignment) != 0 {
+            problems.push(format!("{} is not {alignment}-byte aligned", entry.name));
+        }
+    }
+    let omni = match entries.iter().find(|e| e.name == "assets/omni.ja") {
+        None => return [problems, vec!["the apk has no assets/omni.ja".into()]].concat(),
+        Some(e) => match jar::decompress(e, &data[e.data.clone()]) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                return [
+                    problems,
+                    vec![format!("assets/omni.ja cannot be read: {e}")],
+                ]
+                .concat();
+            }
+        },
+    };
+    let expected: Vec<(String, Vec<u8>)> = expected
+        .iter()
+        .filter(|(flat, _)| !flat.starts_with("browser/"))
+        .cloned()
+        .collect();
+    problems.extend(check_package_jars(&omni, None, locale, &expected));
+    problems
 }
 
 /// A macOS dmg: the jars in the bundle's `Contents/Resources`, as for tarballs.

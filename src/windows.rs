@@ -1,10 +1,14 @@
-//! Windows outputs: the localized zip and the full installer (`setup.exe`).
+//! Windows outputs: the localized zip and the full installer (`setup.exe`); and, since an
+//! APK is a zip too, the Android package.
 //!
 //! **Zip.** Entries no locale changes are copied from the input zip as they are (same
 //! compressed bytes, same CRC-32): signed binaries come out byte for byte. Each jar is one
 //! deflate stream made of four pieces (shared prefix, locale tail, shared directory,
 //! directory tail, see [`crate::jar`]); the shared two are deflated once per batch
-//! ([`packagers::deflate`]).
+//! ([`packagers::deflate`]); a stored jar is its four parts as they are. An APK
+//! ([`ZipFlavor::Apk`]) is written the same way through [`packagers::apk::ApkWriter`]:
+//! stored entries aligned as `zipalign -p 4` wants, no directory entries, and no signature
+//! (staging left it out).
 //!
 //! **Installer.** Mozilla's layout (mozilla-formats.md §5): the SFX stub, the config tag,
 //! then a 7z archive of `core/…` (the package's `firefox/` tree) and the locale's NSIS
@@ -25,6 +29,7 @@
 use std::collections::BTreeSet;
 use std::io::Write;
 
+use packagers::apk::ApkWriter;
 use packagers::deflate::{self, DeflatePiece};
 use packagers::jar::{DosTime, EntryHeader, Method, RawEntry, ZipWriter};
 use packagers::lzma2::{self, Lzma2Options, Lzma2Piece};
@@ -51,6 +56,46 @@ const CORE: &str = "core";
 /// `S_IFREG` and `S_IFDIR`, for zip external attributes.
 const S_IFREG: u32 = 0o100_000;
 const S_IFDIR: u32 = 0o040_000;
+
+/// Which zip package [`WindowsPieces::write_zip`] writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ZipFlavor {
+    /// The Windows package: entries in package order, directories included.
+    Windows,
+    /// An Android APK: stored entries aligned (4 bytes, `.so` files 4096), no directory
+    /// entries, no signature files.
+    Apk,
+}
+
+/// The archive a zip package is streamed into.
+enum ZipSink<W: Write> {
+    Zip(ZipWriter<W>),
+    Apk(ApkWriter<W>),
+}
+
+impl<W: Write> ZipSink<W> {
+    fn append(&mut self, header: &EntryHeader<'_>, parts: &[&[u8]]) -> packagers::Result<()> {
+        match self {
+            ZipSink::Zip(w) => w.append(header, parts),
+            ZipSink::Apk(w) => w.append(header, parts),
+        }
+    }
+
+    /// A directory entry; APKs have none (aapt writes none, and nothing reads them).
+    fn append_dir(&mut self, path: &str, time: DosTime) -> packagers::Result<()> {
+        match self {
+            ZipSink::Zip(w) => append_dir(w, path, time),
+            ZipSink::Apk(_) => Ok(()),
+        }
+    }
+
+    fn finish(self) -> packagers::Result<(W, u64)> {
+        match self {
+            ZipSink::Zip(w) => w.finish(),
+            ZipSink::Apk(w) => w.finish(),
+        }
+    }
+}
 
 /// What the writers read besides the pieces: the staged build, its shared jar parts and
 /// the time of every entry.
@@ -308,11 +353,12 @@ impl WindowsPieces {
         zip + installer
     }
 
-    /// Writes the locale's zip.
+    /// Writes the locale's zip, or its APK.
     pub fn write_zip<W: Write>(
         &self,
         build: BuildParts<'_>,
         package: &LocalePackage,
+        flavor: ZipFlavor,
         out: W,
     ) -> Result<W> {
         let BuildParts {
@@ -321,11 +367,17 @@ impl WindowsPieces {
             mtime,
         } = build;
         let wrap = |source| Error::Write {
-            what: "the .zip".into(),
+            what: match flavor {
+                ZipFlavor::Windows => "the .zip".into(),
+                ZipFlavor::Apk => "the .apk".into(),
+            },
             source,
         };
         let time = DosTime::from_unix(mtime);
-        let mut writer = ZipWriter::new(out);
+        let mut writer = match flavor {
+            ZipFlavor::Windows => ZipSink::Zip(ZipWriter::new(out)),
+            ZipFlavor::Apk => ZipSink::Apk(ApkWriter::new(out)),
+        };
         let mut buf = Vec::new();
         for item in &package.items {
             let path = item_path(staged, item);
@@ -361,9 +413,7 @@ impl WindowsPieces {
                             };
                             writer.append(&header, &[entry.data]).map_err(wrap)?;
                         }
-                        (MemberKind::Dir, _) => {
-                            append_dir(&mut writer, path, time).map_err(wrap)?
-                        }
+                        (MemberKind::Dir, _) => writer.append_dir(path, time).map_err(wrap)?,
                         (MemberKind::Symlink(_), _) => {
                             return Err(Error::Input {
                                 path: staged.source.clone(),
@@ -427,7 +477,7 @@ impl WindowsPieces {
                     };
                     writer.append(&header, &[entry.data]).map_err(wrap)?;
                 }
-                Item::Dir { .. } => append_dir(&mut writer, path, time).map_err(wrap)?,
+                Item::Dir { .. } => writer.append_dir(path, time).map_err(wrap)?,
             }
         }
         writer.finish().map(|(w, _)| w).map_err(wrap)
@@ -456,7 +506,7 @@ impl WindowsPieces {
             what: "the installer".into(),
             source,
         };
-        let app = format!("{}/", staged.app_dir);
+        let app = staged.app_prefix();
         let core_name = |path: &str| format!("{CORE}/{}", path.strip_prefix(&app).unwrap_or(path));
         let options = Lzma2Options::installer();
         let shared: BTreeSet<usize> = pieces.members.iter().copied().collect();
@@ -676,7 +726,7 @@ impl InstallerPieces {
 
     /// The first folder's members (the fixed files that are not empty) and 7z entries.
     fn describe(staged: &StagedBuild, fixed: &[usize]) -> (Vec<usize>, Vec<StreamFile>) {
-        let app = format!("{}/", staged.app_dir);
+        let app = staged.app_prefix();
         let members: Vec<usize> = fixed
             .iter()
             .copied()

@@ -322,12 +322,22 @@ impl EntryHeader<'_> {
 
     /// Appends the local file header (without the data).
     pub fn append_local(&self, out: &mut Vec<u8>) -> Result<()> {
+        self.append_local_with_extra(out, &[])
+    }
+
+    /// Appends the local file header with `extra` as its extra field (APPNOTE 4.5).
+    pub fn append_local_with_extra(&self, out: &mut Vec<u8>, extra: &[u8]) -> Result<()> {
         let name_len = self.name_len()?;
+        let extra_len = u16::try_from(extra.len()).map_err(|_| Error::JarEntry {
+            name: self.name.to_owned(),
+            reason: "the extra field is longer than 65535 bytes".into(),
+        })?;
         put32(out, LOCAL_SIGNATURE);
         self.put_fields(out);
         put16(out, name_len);
-        put16(out, 0);
+        put16(out, extra_len);
         out.extend_from_slice(self.name.as_bytes());
+        out.extend_from_slice(extra);
         Ok(())
     }
 
@@ -375,6 +385,9 @@ impl<'a> RawEntry<'a> {
 const LOCAL_SIGNATURE: u32 = 0x0403_4b50;
 const CENTRAL_SIGNATURE: u32 = 0x0201_4b50;
 const END_SIGNATURE: u32 = 0x0605_4b50;
+/// The extra field zipalign and apksigner pad local headers with (Android's
+/// `ZipAlign.ALIGNMENT_EXTRA_FIELD_ID`).
+const ANDROID_ALIGNMENT_ID: u16 = 0xd935;
 
 /// Appends the local file header and data of `entry`.
 pub fn append_local(out: &mut Vec<u8>, entry: &RawEntry<'_>) -> Result<()> {
@@ -432,6 +445,25 @@ impl<W: std::io::Write> ZipWriter<W> {
     /// Appends an entry whose compressed data is `parts` joined (their lengths must add up
     /// to `header.compressed_size`).
     pub fn append(&mut self, header: &EntryHeader<'_>, parts: &[&[u8]]) -> Result<()> {
+        self.append_aligned(header, parts, 1)
+    }
+
+    /// Where the next entry's local header starts.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// As [`ZipWriter::append`], with the data starting at a multiple of `alignment`
+    /// bytes from the start of the archive. For `alignment` > 1 the local header carries
+    /// Android's alignment extra field (header id `0xd935`: the alignment as a u16, then
+    /// zero padding), as `zipalign` and apksigner write it; the central record carries
+    /// none.
+    pub fn append_aligned(
+        &mut self,
+        header: &EntryHeader<'_>,
+        parts: &[&[u8]],
+        alignment: u16,
+    ) -> Result<()> {
         let len: u64 = parts.iter().map(|p| p.len() as u64).sum();
         if len != u64::from(header.compressed_size) {
             return Err(Error::JarEntry {
@@ -442,8 +474,19 @@ impl<W: std::io::Write> ZipWriter<W> {
                 ),
             });
         }
-        let mut local = Vec::with_capacity(30 + header.name.len());
-        header.append_local(&mut local)?;
+        let mut extra = Vec::new();
+        if alignment > 1 {
+            // id, size, alignment: 6 bytes, then as many zeros as the data start needs.
+            let unpadded = self.offset + 30 + header.name.len() as u64 + 6;
+            let padding =
+                (u64::from(alignment) - unpadded % u64::from(alignment)) % u64::from(alignment);
+            put16(&mut extra, ANDROID_ALIGNMENT_ID);
+            put16(&mut extra, 2 + padding as u16);
+            put16(&mut extra, alignment);
+            extra.resize(6 + padding as usize, 0);
+        }
+        let mut local = Vec::with_capacity(30 + header.name.len() + extra.len());
+        header.append_local_with_extra(&mut local, &extra)?;
         header.append_central(&mut self.central, self.offset)?;
         self.w.write_all(&local)?;
         for part in parts {
@@ -587,6 +630,42 @@ mod tests {
         assert_eq!(t.date, ((2026 - 1980) << 9) | (11 << 5) | 3);
         assert_eq!(t.time, (15 << 11) | (19 << 5) | 6);
         assert_eq!(DosTime::from_unix(0).date, (1 << 5) | 1);
+    }
+
+    #[test]
+    fn aligned_entries_start_at_a_multiple_of_their_alignment() {
+        let time = DosTime::MOZPACK;
+        let mut writer = ZipWriter::new(Vec::new());
+        let mut expected = Vec::new();
+        for (i, (name, alignment)) in [
+            ("a", 4u16),
+            ("lib/x86/libxul.so", 4096),
+            ("bc", 4),
+            ("d", 1),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let data = vec![i as u8; 1 + i * 3];
+            let header = EntryHeader {
+                name,
+                method: Method::Stored,
+                crc32: crc32fast::hash(&data),
+                size: data.len() as u32,
+                compressed_size: data.len() as u32,
+                mode: 0o100644,
+                time,
+            };
+            writer.append_aligned(&header, &[&data], alignment).unwrap();
+            expected.push((name, alignment, data));
+        }
+        let (bytes, _) = writer.finish().unwrap();
+        let entries = read_entries(&bytes).unwrap();
+        for (entry, (name, alignment, data)) in entries.iter().zip(&expected) {
+            assert_eq!(entry.name, *name);
+            assert_eq!(entry.data.start % usize::from(*alignment), 0, "{name}");
+            assert_eq!(&bytes[entry.data.clone()], data.as_slice());
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@
 //! - [`deflate`]: raw deflate *pieces*, concatenated into one deflate stream (zip entries).
 //! - [`hfs`]: HFS+ volumes read whole, and built with files at chosen blocks.
 //! - [`udif`]: UDIF disk images (`.dmg`): partitions read, one written from chunks.
+//! - [`apk`]: Android packages: aligned, unsigned zips; signatures found and left out.
 //! - [`jar`]: the zip layout of Mozilla's `omni.ja`: reading (plain and optimized
 //!   layouts) and writing entries from their raw compressed bytes.
 //!
@@ -19,6 +20,7 @@
 //! batch (encoded once, reused byte for byte) or local to one output.
 #![deny(missing_docs)]
 
+pub mod apk;
 pub mod bzip2;
 pub mod deflate;
 mod error;

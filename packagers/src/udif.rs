@@ -30,10 +30,13 @@
 //!   CRC-32, big-endian, in order), image variant 1, the sector count, 12 reserved bytes.
 //!
 //! A chunk covers a run of 512-byte sectors and is decoded on its own, so chunks are
-//! compressed in parallel and a run whose bytes are the same in many images (a file at the
+//! compressed and decoded in parallel, and a run whose bytes are the same in many images (a file at the
 //! same allocation blocks of every volume) is compressed once ([`UdifChunk`]).
 
 use std::io::{Read, Write};
+use std::ops::Range;
+
+use rayon::prelude::*;
 
 use crate::{Error, Result};
 
@@ -163,6 +166,9 @@ fn decode_partition(dmg: &[u8], mish: &[u8], name: &str, total: &mut u64) -> Res
     }
     let mut out = vec![0u8; bytes as usize];
     let mut free = Vec::new();
+    // (chunk index, type, target sectors, compressed bytes), decoded in parallel below:
+    // each chunk is compressed alone.
+    let mut jobs: Vec<(usize, u32, Range<usize>, &[u8])> = Vec::new();
     for i in 0..count {
         let e = &mish[MISH_HEADER_LEN + i * CHUNK_ENTRY_LEN..][..CHUNK_ENTRY_LEN];
         let kind = be32(e, 0);
@@ -180,7 +186,6 @@ fn decode_partition(dmg: &[u8], mish: &[u8], name: &str, total: &mut u64) -> Res
         if kind == FREE {
             free.push(range.clone());
         }
-        let target = &mut out[range];
         if matches!(kind, ZERO | FREE) {
             continue;
         }
@@ -189,8 +194,27 @@ fn decode_partition(dmg: &[u8], mish: &[u8], name: &str, total: &mut u64) -> Res
             .filter(|&end| end <= dmg.len() as u64)
             .map(|end| &dmg[offset as usize..end as usize])
             .ok_or_else(|| bad(format!("chunk {i}'s bytes lie outside the file")))?;
-        decode_chunk(kind, source, target).map_err(|reason| bad(format!("chunk {i}: {reason}")))?;
+        jobs.push((i, kind, range, source));
     }
+    jobs.sort_by_key(|(_, _, range, _)| range.start);
+    let mut targets = Vec::with_capacity(jobs.len());
+    let mut rest: &mut [u8] = &mut out;
+    let mut at = 0;
+    for (i, _, range, _) in &jobs {
+        if range.start < at {
+            return Err(bad(format!("chunk {i} overlaps another chunk's sectors")));
+        }
+        let (_, tail) = std::mem::take(&mut rest).split_at_mut(range.start - at);
+        let (target, tail) = tail.split_at_mut(range.len());
+        targets.push(target);
+        rest = tail;
+        at = range.end;
+    }
+    jobs.into_par_iter()
+        .zip(targets)
+        .try_for_each(|((i, kind, _, source), target)| {
+            decode_chunk(kind, source, target).map_err(|reason| bad(format!("chunk {i}: {reason}")))
+        })?;
     if be32(mish, 0x40) == CHECKSUM_CRC32 {
         let stored = be32(mish, 0x48);
         let mut used = crc32fast::Hasher::new();
@@ -318,6 +342,11 @@ impl UdifChunk {
     /// The compressed bytes.
     pub fn bytes(&self) -> &[u8] {
         &self.bytes
+    }
+
+    /// How many sectors the chunk covers.
+    pub fn sectors(&self) -> u64 {
+        self.sectors
     }
 
     /// Appends the chunk to `out` in the cache format: type (u32), CRC-32 (u32), sectors

@@ -165,6 +165,12 @@ impl RepackArgs {
         let started = std::time::Instant::now();
         let staged = StagedBuild::open(&plan.input)?;
         plan.apply_build(&staged)?;
+        if !plan.removed_signatures.is_empty() {
+            progress.note(&format!(
+                "left out the input's signature ({}); the signing task signs each output",
+                plan.removed_signatures.join(", ")
+            ));
+        }
         progress.note(&format!(
             "read in {:.1} s: {} {} ({}), {} locales, {} threads",
             started.elapsed().as_secs_f64(),

@@ -241,7 +241,7 @@ impl Layout {
             })
             .collect();
         let jar_members: BTreeSet<usize> = staged.jars.iter().map(|j| j.member).collect();
-        let prefix = format!("{}/", staged.app_dir);
+        let prefix = staged.app_prefix();
         let package_slots = staged
             .members
             .iter()
@@ -361,10 +361,17 @@ impl Overlay {
                     .collect::<Vec<_>>()
             })
             .collect();
+        // A build without browser/omni.ja (an APK holds one omnijar, the toolkit's) has no
+        // place for the langpack's browser part: those files belong to another product
+        // and are neither packaged nor findings.
+        let mut files = pack.files;
+        if !staged.jars.iter().any(|j| j.base == "browser/") {
+            files.retain(|path, _| !path.starts_with("browser/"));
+        }
         let mut builder = Builder {
             staged,
             locale: &locale,
-            remaining: pack.files,
+            remaining: files,
             findings: Vec::new(),
             merger: merge::Merger {
                 en_us_fluent_ids: &layout.fluent_ids,
@@ -613,7 +620,7 @@ impl Builder<'_> {
 
     /// Package-level changes: `update.locale`, and NON_CHROME files outside the jars.
     fn package(&mut self, layout: &Layout) -> BTreeMap<String, PackageFile> {
-        let prefix = format!("{}/", self.staged.app_dir);
+        let prefix = self.staged.app_prefix();
         let mut package = BTreeMap::new();
         for &m in &layout.package_slots {
             let rel = &self.staged.members[m].path[prefix.len()..];
@@ -759,7 +766,7 @@ pub fn decompressed(staged: &StagedBuild, jar: &StagedJar, i: usize) -> Result<V
     jar::decompress(&jar.entries[i], staged.entry_raw(jar, i)).map_err(|source| {
         Error::InputFormat {
             path: staged.source.clone(),
-            what: format!("{}/{}", staged.app_dir, jar.path),
+            what: staged.app_path(jar.path),
             source,
         }
     })

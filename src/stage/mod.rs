@@ -2,10 +2,13 @@
 //! and shared by every locale of the batch.
 //!
 //! Staging reads the package (one module per package kind), checks every member path, sorts
-//! the members, finds the app directory (the one top-level directory, `firefox/` on Linux),
-//! parses `application.ini`, and opens the two jars (`omni.ja` and `browser/omni.ja`) into
-//! [`StagedJar`]s whose entries point into the jar bytes without copying them.
+//! the members, finds the app directory (the one top-level directory, `firefox/` on Linux;
+//! `Firefox.app/Contents/Resources` on macOS; the package root in an Android APK), parses
+//! `application.ini`, and opens the jars (`omni.ja` and `browser/omni.ja`, or the APK's
+//! `assets/omni.ja`) into [`StagedJar`]s whose entries point into the jar bytes without
+//! copying them.
 
+mod apk;
 mod dmg;
 mod tarball;
 mod zip;
@@ -23,6 +26,10 @@ use crate::error::{Error, Result};
 /// (path prefix in a langpack's flat layout) each one stands for.
 pub const JARS: &[(&str, &str)] = &[("omni.ja", ""), ("browser/omni.ja", "browser/")];
 
+/// The jar of a Fennec-style APK: one omnijar under `assets/` (`OMNIJAR_NAME`,
+/// `upload-files-APK.mk`), for the toolkit's base.
+pub const APK_JARS: &[(&str, &str)] = &[("assets/omni.ja", "")];
+
 /// What kind of package the en-US build came in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PackageKind {
@@ -34,6 +41,8 @@ pub enum PackageKind {
     Zip,
     /// A `.dmg` disk image (macOS).
     Dmg,
+    /// An `.apk` (Android, Fennec-style: the omnijar at `assets/omni.ja`).
+    Apk,
 }
 
 impl PackageKind {
@@ -48,6 +57,8 @@ impl PackageKind {
             Some(PackageKind::Zip)
         } else if name.ends_with(".dmg") {
             Some(PackageKind::Dmg)
+        } else if name.ends_with(".apk") {
+            Some(PackageKind::Apk)
         } else {
             None
         }
@@ -165,6 +176,9 @@ pub struct StagedBuild {
     pub update_root: String,
     /// The HFS+ volume name (dmg input only).
     pub volume_name: Option<String>,
+    /// What staging left out of an APK: its v1 signature files and, as
+    /// `APK Signing Block`, its v2/v3 signatures (APK input only).
+    pub removed_signatures: Vec<String>,
 }
 
 impl StagedBuild {
@@ -172,11 +186,12 @@ impl StagedBuild {
     pub fn open(path: &Path) -> Result<StagedBuild> {
         let kind = PackageKind::from_path(path).ok_or_else(|| Error::Input {
             path: path.to_owned(),
-            reason: "unknown package type; give a Linux .tar.bz2 or .tar.xz, a Windows .zip \
-                     or a macOS .dmg"
+            reason: "unknown package type; give a Linux .tar.bz2 or .tar.xz, a Windows .zip, \
+                     a macOS .dmg or an Android .apk"
                 .into(),
         })?;
         let mut volume_name = None;
+        let mut removed_signatures = Vec::new();
         let (mut members, zip) = match kind {
             PackageKind::TarBz2 | PackageKind::TarXz => (tarball::read(path, kind)?, Vec::new()),
             PackageKind::Zip => zip::read(path)?,
@@ -184,6 +199,11 @@ impl StagedBuild {
                 let (members, name) = dmg::read(path)?;
                 volume_name = Some(name);
                 (members, Vec::new())
+            }
+            PackageKind::Apk => {
+                let (members, bytes, removed) = apk::read(path)?;
+                removed_signatures = removed;
+                (members, bytes)
             }
         };
         members.sort_by(|a, b| compare_paths(&a.path, &b.path));
@@ -221,14 +241,19 @@ impl StagedBuild {
                 reason: format!("{} lies below a symlink; refusing this package", m.path),
             });
         }
-        let (app_dir, update_root) = if kind == PackageKind::Dmg {
-            let bundle = mac_bundle(path, &members)?;
-            (format!("{bundle}/Contents/Resources"), bundle)
-        } else {
-            let dir = app_dir(path, &members)?;
-            (dir.clone(), dir)
+        let (app_dir, update_root) = match kind {
+            PackageKind::Dmg => {
+                let bundle = mac_bundle(path, &members)?;
+                (format!("{bundle}/Contents/Resources"), bundle)
+            }
+            // Fennec's packager puts application.ini and the omnijar's assets/ at the root.
+            PackageKind::Apk => (String::new(), String::new()),
+            PackageKind::TarBz2 | PackageKind::TarXz | PackageKind::Zip => {
+                let dir = app_dir(path, &members)?;
+                (dir.clone(), dir)
+            }
         };
-        let app_ini_path = format!("{app_dir}/application.ini");
+        let app_ini_path = join(&app_dir, "application.ini");
         let app_ini = by_path
             .get(&app_ini_path)
             .and_then(|&i| members[i].data())
@@ -241,8 +266,13 @@ impl StagedBuild {
             reason: format!("{app_ini_path} has no [App] Version"),
         })?;
         let mut jars = Vec::new();
-        for &(jar_path, base) in JARS {
-            let full = format!("{app_dir}/{jar_path}");
+        let jar_paths = if kind == PackageKind::Apk {
+            APK_JARS
+        } else {
+            JARS
+        };
+        for &(jar_path, base) in jar_paths {
+            let full = join(&app_dir, jar_path);
             let Some(&member) = by_path.get(&full) else {
                 continue;
             };
@@ -284,7 +314,8 @@ impl StagedBuild {
             return Err(Error::Input {
                 path: path.to_owned(),
                 reason: format!(
-                    "no {app_dir}/omni.ja in the package; l10n-repack needs the omnijar layout"
+                    "no {} in the package; l10n-repack needs the omnijar layout",
+                    join(&app_dir, jar_paths[0].0)
                 ),
             });
         }
@@ -299,7 +330,24 @@ impl StagedBuild {
             zip,
             update_root,
             volume_name,
+            removed_signatures,
         })
+    }
+
+    /// The app directory as a path prefix: `firefox/`, or nothing when the app directory
+    /// is the package root (an APK).
+    pub fn app_prefix(&self) -> String {
+        prefix(&self.app_dir)
+    }
+
+    /// The package path of `rel`, a path relative to the app directory.
+    pub fn app_path(&self, rel: &str) -> String {
+        join(&self.app_dir, rel)
+    }
+
+    /// The directory updates apply to, as a path prefix (see [`StagedBuild::update_root`]).
+    pub fn update_prefix(&self) -> String {
+        prefix(&self.update_root)
     }
 
     /// The bytes of a staged jar.
@@ -322,8 +370,26 @@ impl StagedBuild {
     /// The member at `path` relative to the app directory, if any.
     pub fn app_member(&self, rel: &str) -> Option<&Member> {
         self.by_path
-            .get(&format!("{}/{rel}", self.app_dir))
+            .get(&self.app_path(rel))
             .map(|&i| &self.members[i])
+    }
+}
+
+/// `dir/rel`, or `rel` when `dir` is the package root (empty).
+fn join(dir: &str, rel: &str) -> String {
+    if dir.is_empty() {
+        rel.to_owned()
+    } else {
+        format!("{dir}/{rel}")
+    }
+}
+
+/// `dir/`, or nothing when `dir` is the package root (empty).
+fn prefix(dir: &str) -> String {
+    if dir.is_empty() {
+        String::new()
+    } else {
+        format!("{dir}/")
     }
 }
 

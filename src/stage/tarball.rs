@@ -27,7 +27,9 @@ pub(super) fn read(path: &Path, kind: PackageKind) -> Result<Vec<Member>> {
     let decoder: Box<dyn Read> = match kind {
         PackageKind::TarBz2 => Box::new(bzip2::read::MultiBzDecoder::new(file)),
         PackageKind::TarXz => Box::new(liblzma::read::XzDecoder::new_multi_decoder(file)),
-        PackageKind::Zip | PackageKind::Dmg => unreachable!("only tarballs are read here"),
+        PackageKind::Zip | PackageKind::Dmg | PackageKind::Apk => {
+            unreachable!("only tarballs are read here")
+        }
     };
     let corrupt = |what: String| Error::Input {
         path: path.to_owned(),

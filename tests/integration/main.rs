@@ -5,6 +5,7 @@
 //! under `CI=true`, where a missing tool is a failure (`.ci/run` installs them all).
 
 mod agreement;
+mod android;
 mod corpus;
 mod errors;
 mod mac;
