@@ -9,14 +9,18 @@
 //! for the locale's own files (`precomplete`, `<lang>.lproj`, NON_CHROME files).
 //!
 //! **Shared once.** A template volume holds only the shared bytes at their blocks; each
-//! UDIF chunk (2048 sectors, 1 MiB) lying wholly inside shared bytes is compressed once
-//! per batch. A locale's volume is built whole, then cut into the same chunks: a chunk
-//! whose bytes equal the template's is copied compressed, the others (the headers, the
-//! catalog and bitmap, the jars' tails, the locale's files) are compressed for the locale.
-//! The comparison is of the bytes themselves, so a chunk is reused only when it is right.
+//! UDIF chunk lying wholly inside shared bytes is compressed once per batch. Chunks are
+//! Mozilla's 2048 sectors (1 MiB), except from the sector where a jar's shared prefix ends
+//! to the end of the jar's region: there they are [`LOCALE_CHUNK`] bytes, so that a locale
+//! compresses about its jar's tail and directory, not the megabytes around them. A
+//! locale's volume is built whole, then cut into the same chunks: a chunk whose bytes
+//! equal the template's is copied compressed, the others (the headers, the catalog and
+//! bitmap, the jars' tails, the locale's files) are compressed for the locale. The
+//! comparison is of the bytes themselves, so a chunk is reused only when it is right.
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::ops::Range;
 
 use packagers::hfs::{BLOCK, HfsBuilder, HfsEntry, HfsNode};
 use packagers::udif::{self, Compression, UdifChunk, UdifWriter};
@@ -29,6 +33,10 @@ use crate::stage::{MemberKind, StagedBuild};
 
 /// Bytes per UDIF chunk: Mozilla's `--run-sectors 2048`.
 const CHUNK: usize = udif::RUN_SECTORS * udif::SECTOR;
+
+/// Bytes per UDIF chunk where the jars' locale parts go (128 sectors): what a locale
+/// compresses of its jars is their tails and directories rounded up to this.
+const LOCALE_CHUNK: usize = 128 * udif::SECTOR;
 
 /// Room left for a locale's jar beyond the en-US one: the larger of this and a quarter.
 const JAR_HEADROOM: u64 = 16 << 20;
@@ -57,6 +65,9 @@ pub struct MacPieces {
     compression: Compression,
     layout: VolumeLayout,
     template: Vec<u8>,
+    /// The byte range of every chunk of the partition, in order.
+    plan: Vec<Range<usize>>,
+    /// Per chunk of `plan`: compressed once, when it lies wholly inside shared bytes.
     chunks: Vec<Option<UdifChunk>>,
 }
 
@@ -69,16 +80,16 @@ impl MacPieces {
         fixed: &[usize],
         compression: Compression,
     ) -> Result<MacPieces> {
-        let (layout, template, shared) = MacPieces::template(staged, jars, fixed)?;
+        let (layout, template, plan, shared) = MacPieces::template(staged, jars, fixed)?;
         let encoded = shared
             .par_iter()
-            .map(|&i| UdifChunk::encode(chunk(&template, i), compression))
+            .map(|&i| UdifChunk::encode(&template[plan[i].clone()], compression))
             .collect::<packagers::Result<Vec<_>>>()
             .map_err(|source| Error::Write {
                 what: "the shared chunks of the dmg".into(),
                 source,
             })?;
-        let mut chunks = vec![None; template.len().div_ceil(CHUNK)];
+        let mut chunks = vec![None; plan.len()];
         for (i, c) in shared.into_iter().zip(encoded) {
             chunks[i] = Some(c);
         }
@@ -86,31 +97,35 @@ impl MacPieces {
             compression,
             layout,
             template,
+            plan,
             chunks,
         })
     }
 
-    /// The layout, the template volume (shared bytes at their blocks, zeros elsewhere) and
-    /// the chunks lying wholly inside shared bytes.
+    /// The layout, the template volume (shared bytes at their blocks, zeros elsewhere),
+    /// the chunk plan and the chunks lying wholly inside shared bytes.
+    #[allow(clippy::type_complexity)]
     fn template(
         staged: &StagedBuild,
         jars: &[SharedJar],
         fixed: &[usize],
-    ) -> Result<(VolumeLayout, Vec<u8>, Vec<usize>)> {
+    ) -> Result<(VolumeLayout, Vec<u8>, Vec<Range<usize>>, Vec<usize>)> {
         let layout = VolumeLayout::plan(staged, fixed)?;
         let mut template = vec![0u8; layout.size as usize];
         let mut spans = Vec::new();
+        let mut locale_parts = Vec::new();
         for (&m, &block) in &layout.shared {
             let data = staged.members[m].data().unwrap_or_default();
             let start = u64::from(block) * BLOCK;
             template[start as usize..start as usize + data.len()].copy_from_slice(data);
             spans.push(start..start + data.len() as u64);
         }
-        for (jar, &(block, _)) in jars.iter().zip(&layout.jars) {
+        for (jar, &(block, end)) in jars.iter().zip(&layout.jars) {
             let start = u64::from(block) * BLOCK;
             template[start as usize..start as usize + jar.prefix.len()]
                 .copy_from_slice(&jar.prefix);
             spans.push(start..start + jar.prefix.len() as u64);
+            locale_parts.push(start as usize + jar.prefix.len()..(u64::from(end) * BLOCK) as usize);
         }
         // Chunks wholly inside shared bytes (neighbouring spans joined).
         spans.sort_by_key(|s| s.start);
@@ -123,14 +138,17 @@ impl MacPieces {
                 _ => joined.push(span),
             }
         }
-        let count = template.len().div_ceil(CHUNK);
-        let shared: Vec<usize> = (0..count)
-            .filter(|&i| {
-                let (start, end) = ((i * CHUNK) as u64, ((i + 1) * CHUNK) as u64);
+        let plan = chunk_plan(template.len(), &locale_parts);
+        let shared: Vec<usize> = plan
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| {
+                let (start, end) = (c.start as u64, c.end as u64);
                 joined.iter().any(|s| s.start <= start && end <= s.end)
             })
+            .map(|(i, _)| i)
             .collect();
-        Ok((layout, template, shared))
+        Ok((layout, template, plan, shared))
     }
 
     /// The chunks' compression.
@@ -164,14 +182,14 @@ impl MacPieces {
         compression: Compression,
     ) -> std::result::Result<(MacPieces, usize), String> {
         let bad = |what: &str| format!("the cached dmg chunks do not fit this build ({what})");
-        let (layout, template, _) =
+        let (layout, template, plan, _) =
             MacPieces::template(staged, jars, fixed).map_err(|e| e.to_string())?;
         let count = |at: usize| -> std::result::Result<usize, String> {
             let field = bytes.get(at..at + 8).ok_or_else(|| bad("truncated"))?;
             usize::try_from(u64::from_le_bytes(field.try_into().expect("8 bytes")))
                 .map_err(|_| bad("a count"))
         };
-        let mut chunks = vec![None; template.len().div_ceil(CHUNK)];
+        let mut chunks = vec![None; plan.len()];
         let n = count(0)?;
         let mut at = 8;
         for _ in 0..n {
@@ -179,6 +197,9 @@ impl MacPieces {
             at += 8;
             let (chunk, used) = UdifChunk::read_from(&bytes[at..]).map_err(|e| e.to_string())?;
             at += used;
+            if plan.get(i).map(|c| c.len() as u64) != Some(chunk.sectors() * udif::SECTOR as u64) {
+                return Err(bad("a chunk's size"));
+            }
             *chunks.get_mut(i).ok_or_else(|| bad("a chunk index"))? = Some(chunk);
         }
         Ok((
@@ -186,6 +207,7 @@ impl MacPieces {
                 compression,
                 layout,
                 template,
+                plan,
                 chunks,
             },
             at,
@@ -286,11 +308,11 @@ impl MacPieces {
         }
         let volume = builder.finish().map_err(wrap)?;
         let mut writer = UdifWriter::new(out, PARTITION);
-        for i in 0..volume.len().div_ceil(CHUNK) {
-            let raw = chunk(&volume, i);
+        for (i, range) in self.plan.iter().enumerate() {
+            let raw = &volume[range.clone()];
             let cached = self.chunks.get(i).and_then(Option::as_ref);
             match cached {
-                Some(c) if raw == chunk(&self.template, i) => writer.append(c),
+                Some(c) if raw == &self.template[range.clone()] => writer.append(c),
                 _ => writer.append(&UdifChunk::encode(raw, self.compression).map_err(wrap)?),
             }
             .map_err(wrap)?;
@@ -392,7 +414,79 @@ fn place(cursor: &mut u32, end: u32, data: &[u8], path: &str) -> Result<u32> {
     Ok(block)
 }
 
-/// Chunk `i` of a volume.
-fn chunk(volume: &[u8], i: usize) -> &[u8] {
-    &volume[i * CHUNK..((i + 1) * CHUNK).min(volume.len())]
+/// The chunks of a `size`-byte volume: [`CHUNK`]s on a grid from the start, except in each
+/// of `locale_parts` (from where a jar's shared prefix ends to the end of its region),
+/// which is cut into [`LOCALE_CHUNK`]s from the sector the part starts in. Every boundary
+/// is a sector boundary.
+fn chunk_plan(size: usize, locale_parts: &[Range<usize>]) -> Vec<Range<usize>> {
+    let sector = udif::SECTOR;
+    let mut parts: Vec<Range<usize>> = locale_parts
+        .iter()
+        .map(|p| p.start / sector * sector..p.end.min(size))
+        .filter(|p| !p.is_empty())
+        .collect();
+    parts.sort_by_key(|p| p.start);
+    let mut plan = Vec::new();
+    let mut at = 0;
+    let mut parts = parts.into_iter().peekable();
+    while at < size {
+        if let Some(part) = parts.next_if(|p| p.start <= at) {
+            let mut start = at;
+            while start < part.end {
+                let end = (start + LOCALE_CHUNK).min(part.end);
+                plan.push(start..end);
+                start = end;
+            }
+            at = at.max(part.end);
+            continue;
+        }
+        let grid = (at / CHUNK + 1) * CHUNK;
+        let next_part = parts.peek().map_or(usize::MAX, |p| p.start);
+        let end = grid.min(next_part).min(size);
+        plan.push(at..end);
+        at = end;
+    }
+    plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunks_follow_the_grid_and_cut_the_locale_parts_fine() {
+        let size = 5 * CHUNK + 4096;
+        // A jar prefix ending mid-sector in chunk 1, its region ending in chunk 2.
+        let part = CHUNK + 3 * LOCALE_CHUNK + 700..2 * CHUNK + 8192;
+        let plan = chunk_plan(size, std::slice::from_ref(&part));
+        // Contiguous, sector-aligned, covering the volume.
+        assert_eq!(plan[0].start, 0);
+        assert_eq!(plan.last().unwrap().end, size);
+        for pair in plan.windows(2) {
+            assert_eq!(pair[0].end, pair[1].start);
+        }
+        assert!(
+            plan.iter()
+                .all(|c| c.start % udif::SECTOR == 0 && !c.is_empty())
+        );
+        assert!(plan.iter().all(|c| c.len() <= CHUNK));
+        // The grid up to the part, which starts at the sector holding the prefix's end.
+        let starts: Vec<usize> = plan.iter().map(|c| c.start).collect();
+        assert!(starts.contains(&CHUNK));
+        let first = (part.start / udif::SECTOR) * udif::SECTOR;
+        assert!(starts.contains(&first));
+        assert!(
+            !starts.contains(&(2 * CHUNK)),
+            "no grid point inside the part"
+        );
+        let fine: Vec<&Range<usize>> = plan
+            .iter()
+            .filter(|c| c.start >= first && c.end <= part.end)
+            .collect();
+        assert!(fine.iter().all(|c| c.len() <= LOCALE_CHUNK));
+        assert_eq!(fine.last().unwrap().end, part.end);
+        // Back on the grid after the part.
+        assert!(starts.contains(&(3 * CHUNK)));
+        assert_eq!(chunk_plan(size, &[]).len(), 6);
+    }
 }
