@@ -84,6 +84,14 @@ struct Run {
     xz: Vec<XzBlocks>,
 }
 
+/// The shared runs, compressed: bzip2 pieces with the index of their run, and for
+/// `.tar.xz` one set of blocks per run.
+#[derive(Default)]
+struct RunPieces {
+    bzip2: Vec<(usize, Bzip2Piece)>,
+    xz: Vec<XzBlocks>,
+}
+
 /// The MAR members every locale shares, xz-compressed once.
 struct MarPieces {
     options: XzOptions,
@@ -230,28 +238,55 @@ impl<'a> Template<'a> {
     }
 
     fn encode(&mut self, shared: Shared) -> Result<()> {
-        self.encode_runs(shared.tar_bz2, shared.tar_xz)?;
-        if let Some(x86_bcj) = shared.mar {
-            self.mar = Some(self.encode_mar(XzOptions::mar(x86_bcj))?);
+        // The formats' pieces are independent: encoded side by side, so that no format's
+        // last large block leaves a core idle (on the corpus's dmg + MAR, 191 s -> 145 s).
+        let fixed = self.fixed_members();
+        let this = &*self;
+        let ((runs, mar), (mac, windows)) = rayon::join(
+            || {
+                rayon::join(
+                    || this.encode_runs(shared.tar_bz2, shared.tar_xz),
+                    || {
+                        shared
+                            .mar
+                            .map(|x86_bcj| this.encode_mar(XzOptions::mar(x86_bcj)))
+                            .transpose()
+                    },
+                )
+            },
+            || {
+                rayon::join(
+                    || {
+                        shared
+                            .dmg
+                            .map(|c| MacPieces::encode(this.staged, &this.jars, &fixed, c))
+                            .transpose()
+                    },
+                    || {
+                        (shared.zip || shared.installer.is_some())
+                            .then(|| {
+                                WindowsPieces::encode(
+                                    this.staged,
+                                    &this.jars,
+                                    &fixed,
+                                    shared.zip,
+                                    shared.installer,
+                                )
+                            })
+                            .transpose()
+                    },
+                )
+            },
+        );
+        let runs = runs?;
+        self.mar = mar?;
+        self.mac = mac?;
+        self.windows = windows?;
+        for (r, piece) in runs.bzip2 {
+            self.runs[r].bzip2.push(piece);
         }
-        if let Some(compression) = shared.dmg {
-            let fixed = self.fixed_members();
-            self.mac = Some(MacPieces::encode(
-                self.staged,
-                &self.jars,
-                &fixed,
-                compression,
-            )?);
-        }
-        if shared.zip || shared.installer.is_some() {
-            let fixed = self.fixed_members();
-            self.windows = Some(WindowsPieces::encode(
-                self.staged,
-                &self.jars,
-                &fixed,
-                shared.zip,
-                shared.installer,
-            )?);
+        for (run, blocks) in self.runs.iter_mut().zip(runs.xz) {
+            run.xz.push(blocks);
         }
         Ok(())
     }
@@ -440,9 +475,11 @@ impl<'a> Template<'a> {
     }
 
     /// Compresses every shared run of the tarball, all blocks of all runs in parallel.
-    fn encode_runs(&mut self, bzip2: bool, xz: bool) -> Result<()> {
+    /// Compresses the shared runs for `.tar.bz2` (`bzip2`: each piece with its run) and
+    /// `.tar.xz` (`xz`: one per run).
+    fn encode_runs(&self, bzip2: bool, xz: bool) -> Result<RunPieces> {
         if !bzip2 && !xz {
-            return Ok(());
+            return Ok(RunPieces::default());
         }
         let bytes: Vec<Cow<'_, [u8]>> = self
             .runs
@@ -453,7 +490,10 @@ impl<'a> Template<'a> {
             let what = what.to_owned();
             move |source| Error::Write { what, source }
         };
-        let bzip2_pieces = if bzip2 {
+        let bzip2_pieces = || -> Result<Vec<(usize, Bzip2Piece)>> {
+            if !bzip2 {
+                return Ok(Vec::new());
+            }
             let tasks: Vec<(usize, Range<usize>)> = bytes
                 .iter()
                 .enumerate()
@@ -468,25 +508,21 @@ impl<'a> Template<'a> {
                 .map(|(r, range)| Bzip2Piece::encode_block(&bytes[*r][range.clone()]))
                 .collect::<packagers::Result<Vec<_>>>()
                 .map_err(wrap("the shared bzip2 pieces"))?;
-            tasks.into_iter().map(|(r, _)| r).zip(pieces).collect()
-        } else {
-            Vec::new()
+            Ok(tasks.into_iter().map(|(r, _)| r).zip(pieces).collect())
         };
-        let xz_pieces = if xz {
+        let xz_pieces = || -> Result<Vec<XzBlocks>> {
+            if !xz {
+                return Ok(Vec::new());
+            }
             let inputs: Vec<&[u8]> = bytes.iter().map(|b| b.as_ref()).collect();
             encode_xz(&inputs, TAR_XZ_BLOCK, XzOptions::package())
-                .map_err(wrap("the shared xz blocks of the .tar.xz"))?
-        } else {
-            Vec::new()
+                .map_err(wrap("the shared xz blocks of the .tar.xz"))
         };
-        drop(bytes);
-        for (r, piece) in bzip2_pieces {
-            self.runs[r].bzip2.push(piece);
-        }
-        for (run, blocks) in self.runs.iter_mut().zip(xz_pieces) {
-            run.xz.push(blocks);
-        }
-        Ok(())
+        let (bzip2, xz) = rayon::join(bzip2_pieces, xz_pieces);
+        Ok(RunPieces {
+            bzip2: bzip2?,
+            xz: xz?,
+        })
     }
 
     /// Compresses every MAR member no locale touches, and each jar's shared parts.

@@ -60,6 +60,15 @@ struct VolumeLayout {
     own: (u32, u32),
 }
 
+/// What [`MacPieces::template`] lays out: the layout, the template volume (shared bytes at
+/// their blocks, zeros elsewhere), the chunk plan, and the chunks wholly inside shared bytes.
+struct TemplateVolume {
+    layout: VolumeLayout,
+    volume: Vec<u8>,
+    plan: Vec<Range<usize>>,
+    shared: Vec<usize>,
+}
+
 /// The dmg pieces every locale shares.
 pub struct MacPieces {
     compression: Compression,
@@ -80,7 +89,12 @@ impl MacPieces {
         fixed: &[usize],
         compression: Compression,
     ) -> Result<MacPieces> {
-        let (layout, template, plan, shared) = MacPieces::template(staged, jars, fixed)?;
+        let TemplateVolume {
+            layout,
+            volume: template,
+            plan,
+            shared,
+        } = MacPieces::template(staged, jars, fixed)?;
         let encoded = shared
             .par_iter()
             .map(|&i| UdifChunk::encode(&template[plan[i].clone()], compression))
@@ -104,12 +118,11 @@ impl MacPieces {
 
     /// The layout, the template volume (shared bytes at their blocks, zeros elsewhere),
     /// the chunk plan and the chunks lying wholly inside shared bytes.
-    #[allow(clippy::type_complexity)]
     fn template(
         staged: &StagedBuild,
         jars: &[SharedJar],
         fixed: &[usize],
-    ) -> Result<(VolumeLayout, Vec<u8>, Vec<Range<usize>>, Vec<usize>)> {
+    ) -> Result<TemplateVolume> {
         let layout = VolumeLayout::plan(staged, fixed)?;
         let mut template = vec![0u8; layout.size as usize];
         let mut spans = Vec::new();
@@ -148,7 +161,12 @@ impl MacPieces {
             })
             .map(|(i, _)| i)
             .collect();
-        Ok((layout, template, plan, shared))
+        Ok(TemplateVolume {
+            layout,
+            volume: template,
+            plan,
+            shared,
+        })
     }
 
     /// The chunks' compression.
@@ -182,8 +200,12 @@ impl MacPieces {
         compression: Compression,
     ) -> std::result::Result<(MacPieces, usize), String> {
         let bad = |what: &str| format!("the cached dmg chunks do not fit this build ({what})");
-        let (layout, template, plan, _) =
-            MacPieces::template(staged, jars, fixed).map_err(|e| e.to_string())?;
+        let TemplateVolume {
+            layout,
+            volume: template,
+            plan,
+            ..
+        } = MacPieces::template(staged, jars, fixed).map_err(|e| e.to_string())?;
         let count = |at: usize| -> std::result::Result<usize, String> {
             let field = bytes.get(at..at + 8).ok_or_else(|| bad("truncated"))?;
             usize::try_from(u64::from_le_bytes(field.try_into().expect("8 bytes")))
