@@ -1,4 +1,5 @@
-//! Reading a Windows package (`.zip` of the signed build, `firefox/...`) into members.
+//! Reading a Windows package (`.zip` of the signed build, `firefox/...`) into members; an
+//! Android APK is read the same way (`super::apk`).
 //!
 //! The whole zip is kept in memory: every entry is decompressed (and its CRC-32 checked)
 //! for the outputs that need the content (installer, MAR, directory), and keeps the range
@@ -48,7 +49,7 @@ pub(super) fn read(path: &Path) -> Result<(Vec<Member>, Vec<u8>)> {
                     path: path.to_owned(),
                     reason: format!(
                         "{member_path} is not a regular file (mode {:o}); a Windows package \
-                         holds only files",
+                         or an APK holds only files",
                         entry.mode
                     ),
                 });
