@@ -138,14 +138,14 @@ pub enum Segment {
 
 impl Shared {
     /// The pieces `formats` need.
-    pub fn for_formats(formats: &[Format], x86_bcj: bool) -> Shared {
+    pub fn for_formats(formats: &[Format], x86_bcj: bool, dmg: Compression) -> Shared {
         Shared {
             tar_bz2: formats.contains(&Format::TarBz2),
             tar_xz: formats.contains(&Format::TarXz),
             mar: formats.contains(&Format::Mar).then_some(x86_bcj),
             zip: formats.contains(&Format::Zip) || formats.contains(&Format::Apk),
             installer: formats.contains(&Format::Installer).then_some(x86_bcj),
-            dmg: formats.contains(&Format::Dmg).then_some(Compression::Lzma),
+            dmg: formats.contains(&Format::Dmg).then_some(dmg),
         }
     }
 }
@@ -474,9 +474,8 @@ impl<'a> Template<'a> {
         Ok(())
     }
 
-    /// Compresses every shared run of the tarball, all blocks of all runs in parallel.
-    /// Compresses the shared runs for `.tar.bz2` (`bzip2`: each piece with its run) and
-    /// `.tar.xz` (`xz`: one per run).
+    /// Compresses every shared run of the tarball, all blocks of all runs in parallel: for
+    /// `.tar.bz2` (`bzip2`: each piece with its run) and `.tar.xz` (`xz`: one per run).
     fn encode_runs(&self, bzip2: bool, xz: bool) -> Result<RunPieces> {
         if !bzip2 && !xz {
             return Ok(RunPieces::default());
@@ -908,10 +907,7 @@ pub fn run(
 ) -> Result<Vec<LocaleOutcome>> {
     progress.note("preparing the pieces every locale shares");
     let started = Instant::now();
-    let mut shared = Shared::for_formats(&plan.formats, plan.x86_bcj);
-    if let Some(compression) = shared.dmg.as_mut() {
-        *compression = plan.dmg_compression;
-    }
+    let shared = Shared::for_formats(&plan.formats, plan.x86_bcj, plan.dmg_compression);
     let template = match &plan.shared_cache {
         None => Template::prepare(staged, plan.mtime, shared)?,
         Some(dir) => {

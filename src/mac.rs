@@ -169,11 +169,6 @@ impl MacPieces {
         })
     }
 
-    /// The chunks' compression.
-    pub fn compression(&self) -> Compression {
-        self.compression
-    }
-
     /// Appends the shared chunks to `out` in the shared cache's format.
     pub fn write_to(&self, out: &mut Vec<u8>) {
         let shared: Vec<(usize, &UdifChunk)> = self

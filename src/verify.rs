@@ -9,8 +9,9 @@
 //! named by the root manifest and holding the locale's `locale` lines); inside each MAR, the
 //! same, plus the product information block's channel and version agree with the package's
 //! `update-settings.ini` and `application.ini`, and `precomplete` lists exactly the files the
-//! update adds. Windows zips and macOS dmgs get the package checks; installers only the
-//! digest checks (we carry no 7z reader: `7z t -t7z` is the check for them).
+//! update adds. Windows zips, macOS dmgs and Android APKs get the package checks (APKs also:
+//! unsigned and aligned); installers only the digest checks (we carry no 7z reader: `7z t
+//! -t7z` is the check for them).
 
 use std::collections::BTreeSet;
 use std::io::Read;
@@ -347,16 +348,13 @@ fn check_apk(data: &[u8], locale: &str, expected: &[(String, Vec<u8>)]) -> Vec<S
             problems.push(format!("{} is not {alignment}-byte aligned", entry.name));
         }
     }
-    let omni = match entries.iter().find(|e| e.name == "assets/omni.ja") {
-        None => return [problems, vec!["the apk has no assets/omni.ja".into()]].concat(),
+    let omni_path = crate::stage::APK_JARS[0].0;
+    let omni = match entries.iter().find(|e| e.name == *omni_path) {
+        None => return [problems, vec![format!("the apk has no {omni_path}")]].concat(),
         Some(e) => match jar::decompress(e, &data[e.data.clone()]) {
             Ok(bytes) => bytes,
             Err(e) => {
-                return [
-                    problems,
-                    vec![format!("assets/omni.ja cannot be read: {e}")],
-                ]
-                .concat();
+                return [problems, vec![format!("{omni_path} cannot be read: {e}")]].concat();
             }
         },
     };
@@ -388,7 +386,7 @@ fn check_dmg(data: &[u8], locale: &str, expected: &[(String, Vec<u8>)]) -> Vec<S
     let jar = |rel: &str| {
         volume.entries.iter().find_map(|e| {
             let (bundle, rest) = e.path.split_once('/')?;
-            let file = rest.strip_prefix("Contents/Resources/")?;
+            let file = rest.strip_prefix(MAC_RESOURCES)?;
             match (&e.node, bundle.ends_with(".app") && file == rel) {
                 (packagers::hfs::HfsNode::File(data), true) => Some(data.as_slice()),
                 _ => None,

@@ -67,10 +67,11 @@ impl PrepareArgs {
                 .unwrap_or("linux64")
                 .to_owned()
         });
-        let mut shared = Shared::for_formats(&formats, plan::x86_bcj(&platform));
-        if let Some(compression) = shared.dmg.as_mut() {
-            *compression = plan::dmg_compression(&self.dmg_compression)?;
-        }
+        let shared = Shared::for_formats(
+            &formats,
+            plan::x86_bcj(&platform),
+            plan::dmg_compression(&self.dmg_compression)?,
+        );
         let pool = super::thread_pool(self.jobs)?;
         let template = pool.install(|| Template::prepare(&staged, mtime, shared))?;
         let key = crate::cache::key(&input_sha256, mtime, shared);
