@@ -20,7 +20,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::ops::Range;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use packagers::bzip2::{self, Bzip2Piece, Bzip2SpliceWriter};
@@ -29,9 +29,10 @@ use packagers::xz::{self, XzBlocks, XzOptions, XzStreamWriter};
 use rayon::prelude::*;
 
 use crate::error::{Error, Result};
+use crate::fault;
 use crate::installer;
 use crate::jar::{LocaleJar, SharedJar};
-use crate::l10n::{FindingKind, Layout, Overlay, PackageFile};
+use crate::l10n::{Finding, FindingKind, Layout, Overlay, PackageFile};
 use crate::langpack::{LangpackSource, LocalePack};
 use crate::mac::MacPieces;
 use crate::output::{AtomicDir, AtomicFile, Digests, HashingWriter, Pending};
@@ -932,11 +933,6 @@ pub fn run(
         crate::report::human_bytes(template.shared_compressed_bytes())
     ));
     let stop = AtomicBool::new(false);
-    let finished = AtomicUsize::new(0);
-    // Test hook: abort the process (as a kill would) after this many locales are recorded.
-    let abort_after: Option<usize> = std::env::var("L10N_REPACK_TEST_ABORT_AFTER")
-        .ok()
-        .and_then(|v| v.parse().ok());
     progress.start(plan.locales.len());
     let mut outcomes: Vec<LocaleOutcome> = plan
         .locales
@@ -963,10 +959,7 @@ pub fn run(
                         // The outputs are complete; only --resume loses track of them.
                         progress.warn(&format!("{locale}: not recorded for --resume: {error}"));
                     }
-                    let done = finished.fetch_add(1, Ordering::SeqCst) + 1;
-                    if abort_after == Some(done) {
-                        std::process::abort();
-                    }
+                    fault::crash_point(fault::Point::Recorded);
                 }
                 outcome
             };
@@ -1001,7 +994,19 @@ fn repack_locale(
         })?;
         outcome.langpack = Some(source.path().to_owned());
         let pack = LocalePack::load(locale, source)?;
+        let other_version = pack.other_version(&template.staged.app.version);
+        if let Some(detail) = &other_version
+            && plan.strict
+        {
+            return Err(Error::OtherVersion {
+                detail: detail.clone(),
+            });
+        }
         let mut overlay = Overlay::build(template.staged, &template.layout, pack)?;
+        if let Some(detail) = other_version {
+            overlay.findings.push(Finding::other_version(detail));
+            overlay.findings.sort();
+        }
         // The locale's NSIS binaries (Windows): its uninstaller goes into the package, its
         // setup.exe into the installer.
         let mut setup_exe = None;
@@ -1094,10 +1099,12 @@ fn repack_locale(
             )?;
             written.push((*format, name, pending, digests));
         }
+        fault::crash_point(fault::Point::Written);
         let mut committed: Vec<PathBuf> = Vec::new();
         for (format, name, pending, digests) in written {
             match pending.commit() {
                 Ok(bytes) => {
+                    fault::crash_point(fault::Point::Committed);
                     committed.push(plan.output_dir.join(&name));
                     outcome.outputs.push(OutputFile {
                         format,
@@ -1148,58 +1155,68 @@ fn write_output(
             let mut file = AtomicFile::create(out_dir, name)?;
             let path = file.path().to_owned();
             let hashing = HashingWriter::new(file.writer());
-            let hashing = match format {
-                Format::TarBz2 => template.write_tar_bz2(package, hashing)?,
-                Format::TarXz => template.write_tar_xz(package, hashing)?,
-                Format::Zip | Format::Apk => {
-                    let flavor = if format == Format::Apk {
-                        ZipFlavor::Apk
-                    } else {
-                        ZipFlavor::Windows
-                    };
-                    template.windows().write_zip(
+            let hashing = (|| -> Result<_> {
+                Ok(match format {
+                    Format::TarBz2 => template.write_tar_bz2(package, hashing)?,
+                    Format::TarXz => template.write_tar_xz(package, hashing)?,
+                    Format::Zip | Format::Apk => {
+                        let flavor = if format == Format::Apk {
+                            ZipFlavor::Apk
+                        } else {
+                            ZipFlavor::Windows
+                        };
+                        template.windows().write_zip(
+                            template.build_parts(),
+                            package,
+                            flavor,
+                            hashing,
+                        )?
+                    }
+                    Format::Dmg => template
+                        .mac
+                        .as_ref()
+                        .expect("prepare encodes the dmg chunks when dmgs are asked for")
+                        .write_dmg(
+                            template.staged,
+                            &template.jars,
+                            package,
+                            template.mtime,
+                            hashing,
+                        )?,
+                    Format::Installer => template.windows().write_installer(
                         template.build_parts(),
                         package,
-                        flavor,
-                        hashing,
-                    )?
-                }
-                Format::Dmg => template
-                    .mac
-                    .as_ref()
-                    .expect("prepare encodes the dmg chunks when dmgs are asked for")
-                    .write_dmg(
-                        template.staged,
-                        &template.jars,
-                        package,
-                        template.mtime,
+                        plan.sfx
+                            .as_ref()
+                            .expect("the plan loads the stub for installers"),
+                        setup_exe.expect("repack_locale finds setup.exe for installers"),
                         hashing,
                     )?,
-                Format::Installer => template.windows().write_installer(
-                    template.build_parts(),
-                    package,
-                    plan.sfx
-                        .as_ref()
-                        .expect("the plan loads the stub for installers"),
-                    setup_exe.expect("repack_locale finds setup.exe for installers"),
-                    hashing,
-                )?,
-                _ => {
-                    // The MAR writer seeks back to patch its header: build it in memory,
-                    // then hash and write it once.
-                    let info = ProductInfo {
-                        channel: plan.mar_channel_id.clone().unwrap_or_default(),
-                        version: plan.app_version.clone(),
-                    };
-                    let mar =
-                        template.write_mar(package, &info, std::io::Cursor::new(Vec::new()))?;
-                    let mut hashing = hashing;
-                    hashing
-                        .write_all(&mar.into_inner())
-                        .map_err(|e| Error::io(&path, e))?;
-                    hashing
-                }
-            };
+                    _ => {
+                        // The MAR writer seeks back to patch its header: build it in memory,
+                        // then hash and write it once.
+                        let info = ProductInfo {
+                            channel: plan.mar_channel_id.clone().unwrap_or_default(),
+                            version: plan.app_version.clone(),
+                        };
+                        let mar =
+                            template.write_mar(package, &info, std::io::Cursor::new(Vec::new()))?;
+                        let mut hashing = hashing;
+                        hashing
+                            .write_all(&mar.into_inner())
+                            .map_err(|e| Error::io(&path, e))?;
+                        hashing
+                    }
+                })
+            })()
+            .map_err(|error| match error {
+                // A full disk or a failing device: name the file, not just the format.
+                Error::Write {
+                    source: packagers::Error::Io(source),
+                    ..
+                } => Error::io(&path, source),
+                other => other,
+            })?;
             let (writer, digests) = hashing.finish();
             writer
                 .into_inner()

@@ -85,6 +85,13 @@ pub enum Error {
         first: String,
     },
 
+    /// `--strict` and the langpack was made for another Firefox version.
+    #[error("{detail}; use the langpack built for this version, or repack without --strict")]
+    OtherVersion {
+        /// Which versions, from the langpack's manifest.json.
+        detail: String,
+    },
+
     /// `--max-missing-percent` and the locale lacks more strings than that.
     #[error(
         "{missing} of {total} strings are missing ({percent:.1}%, more than \

@@ -10,8 +10,9 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
+
+use packagers::jar;
 
 use crate::error::{Error, Result};
 use crate::stage::clean_member_path;
@@ -122,6 +123,34 @@ impl LocalePack {
     }
 }
 
+impl LocalePack {
+    /// The Firefox versions this langpack's `manifest.json` says it is for
+    /// (`browser_specific_settings.gecko.strict_min_version` to `strict_max_version`), when
+    /// `app_version`'s major version is outside them; `None` when it fits or the langpack
+    /// does not say. Only major versions are compared: string changes come with them.
+    pub fn other_version(&self, app_version: &str) -> Option<String> {
+        let manifest: serde_json::Value =
+            serde_json::from_slice(self.files.get("manifest.json")?).ok()?;
+        let gecko = ["browser_specific_settings", "applications"]
+            .iter()
+            .find_map(|key| manifest.get(key)?.get("gecko"))?;
+        let bound = |key: &str| gecko.get(key)?.as_str().map(str::to_owned);
+        let (min, max) = (bound("strict_min_version"), bound("strict_max_version"));
+        let major = |version: &str| version.split('.').next()?.parse::<u32>().ok();
+        let app = major(app_version)?;
+        let below = min.as_deref().and_then(major).is_some_and(|m| app < m);
+        let above = max.as_deref().and_then(major).is_some_and(|m| app > m);
+        (below || above).then(|| {
+            format!(
+                "the langpack is for Firefox {} to {}, this build is {app_version}; its strings \
+                 are used where they still match this build's en-US",
+                min.as_deref().unwrap_or("any"),
+                max.as_deref().unwrap_or("any")
+            )
+        })
+    }
+}
+
 /// Whether `code` looks like a locale code we accept (BCP 47-ish: letters, digits and
 /// hyphens, starting with a letter; no path separators).
 pub fn is_locale_code(code: &str) -> bool {
@@ -166,37 +195,34 @@ fn read_xpi(path: &Path) -> Result<BTreeMap<String, Vec<u8>>> {
         reason,
     };
     let bytes = fs::read(path).map_err(|e| bad(e.to_string()))?;
-    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| {
+    // The jar reader checks what the `zip` crate lets through: a cut file, an entry name
+    // twice, data past the end, non-UTF-8 names.
+    let entries = jar::read_entries(&bytes).map_err(|e| {
+        let what = match e {
+            packagers::Error::Jar { reason } => format!("not a readable zip ({reason})"),
+            other => other.to_string(),
+        };
         bad(format!(
-            "not a readable zip ({e}); the XPI is truncated or corrupt, fetch it again"
+            "{what}; the XPI is truncated or corrupt, fetch it again"
         ))
     })?;
+    // Sizes are checked before anything is inflated, and inflating stops at the size an
+    // entry claims: no compression bomb gets past this.
+    let claimed: u64 = entries.iter().map(|e| u64::from(e.size)).sum();
+    if claimed > MAX_LANGPACK_BYTES {
+        return Err(bad(format!(
+            "it unpacks to more than {} MiB ({claimed} bytes); that is no langpack",
+            MAX_LANGPACK_BYTES >> 20
+        )));
+    }
     let mut files = BTreeMap::new();
-    let mut total = 0u64;
-    for index in 0..archive.len() {
-        let mut file = archive
-            .by_index(index)
-            .map_err(|e| bad(format!("entry #{index}: {e}")))?;
-        if file.is_dir() {
-            continue;
-        }
-        let raw_name = String::from_utf8_lossy(file.name_raw()).into_owned();
-        let name = checked_name(path, &raw_name)?;
+    for entry in &entries {
+        let name = checked_name(path, &entry.name)?;
         if name.starts_with("META-INF/") {
             continue;
         }
-        let mut data = Vec::with_capacity(file.size().min(MAX_LANGPACK_BYTES) as usize);
-        (&mut file)
-            .take(MAX_LANGPACK_BYTES - total + 1)
-            .read_to_end(&mut data)
-            .map_err(|e| bad(format!("{name}: {e}; the XPI is corrupt, fetch it again")))?;
-        total += data.len() as u64;
-        if total > MAX_LANGPACK_BYTES {
-            return Err(bad(format!(
-                "it unpacks to more than {} MiB; that is no langpack",
-                MAX_LANGPACK_BYTES >> 20
-            )));
-        }
+        let data = jar::decompress(entry, &bytes[entry.data.clone()])
+            .map_err(|e| bad(format!("{e}; the XPI is corrupt, fetch it again")))?;
         if files.insert(name.clone(), data).is_some() {
             return Err(bad(format!("{name} appears twice; the XPI is malformed")));
         }

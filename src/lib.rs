@@ -16,6 +16,7 @@ pub mod cache;
 pub mod chunk;
 pub mod cli;
 pub mod error;
+pub mod fault;
 pub mod installer;
 pub mod jar;
 pub mod l10n;

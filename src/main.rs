@@ -14,9 +14,15 @@ fn main() -> ExitCode {
         Ok(Outcome::Partial) => ExitCode::from(1),
         Err(error) => {
             eprintln!("error: {error}");
+            // Most messages already end with their cause; print only what they lack.
+            let mut said = error.to_string();
             let mut source = error.source();
             while let Some(cause) = source {
-                eprintln!("caused by: {cause}");
+                let cause_text = cause.to_string();
+                if !said.contains(&cause_text) {
+                    eprintln!("caused by: {cause_text}");
+                    said.push_str(&cause_text);
+                }
                 source = cause.source();
             }
             ExitCode::from(2)

@@ -192,6 +192,9 @@ pub struct Digests {
     pub sha512: String,
 }
 
+/// How much of an output is written when the `writing` crash point is reached.
+const CRASH_AFTER: u64 = 16 << 10;
+
 /// A writer that hashes what goes through it, so an output's checksums come from the bytes
 /// as they are written, not from reading the file back.
 pub struct HashingWriter<W> {
@@ -228,10 +231,17 @@ impl<W: Write> HashingWriter<W> {
 impl<W: Write> Write for HashingWriter<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         use sha2::Digest;
+        crate::fault::output_write(buf.len())?;
         let n = self.inner.write(buf)?;
         self.sha256.update(&buf[..n]);
         self.sha512.update(&buf[..n]);
+        let before = self.size;
         self.size += n as u64;
+        if before < CRASH_AFTER && self.size >= CRASH_AFTER {
+            // The crash tests want a temporary that really holds part of an output.
+            self.inner.flush()?;
+            crate::fault::crash_point(crate::fault::Point::Writing);
+        }
         Ok(n)
     }
 

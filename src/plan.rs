@@ -311,6 +311,12 @@ impl RepackPlan {
                 Some(requested) => {
                     let mut chosen = Vec::new();
                     for code in requested {
+                        if !langpack::is_locale_code(code) {
+                            return Err(usage(format!(
+                                "--locales {code:?} is not a locale code (a BCP 47 tag such \
+                                 as fr, es-ES or ja-JP-mac: letters, digits and hyphens)"
+                            )));
+                        }
                         if !list.locales.contains_key(code) {
                             return Err(usage(format!(
                                 "locale {code} is not in {}; check the spelling or add it there",

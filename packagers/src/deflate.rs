@@ -89,7 +89,11 @@ impl DeflatePiece {
         let crc32 = u32::from_le_bytes(head[8..12].try_into().expect("4 bytes"));
         let len = usize::try_from(u64::from_le_bytes(head[12..].try_into().expect("8 bytes")))
             .map_err(|_| truncated())?;
-        let data = bytes.get(20..20 + len).ok_or_else(truncated)?;
+        // In two steps: `20 + len` overflows for a corrupt length near `usize::MAX`.
+        let data = bytes
+            .get(20..)
+            .and_then(|b| b.get(..len))
+            .ok_or_else(truncated)?;
         let piece = DeflatePiece {
             bytes: data.to_vec(),
             raw_len,
@@ -159,5 +163,14 @@ mod tests {
                 stream.len() as u64
             )
         );
+    }
+
+    /// Found by `cargo fuzz run pieces`: a cached length near `u64::MAX` overflowed
+    /// `20 + len`.
+    #[test]
+    fn a_corrupt_cached_length_is_an_error_not_an_overflow() {
+        let mut bytes = [0u8; 12].to_vec();
+        bytes.extend_from_slice(&u64::MAX.to_le_bytes());
+        assert!(DeflatePiece::read_from(&bytes).is_err());
     }
 }

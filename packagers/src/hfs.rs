@@ -29,6 +29,9 @@ pub const BLOCK: u64 = 4096;
 /// (symlink targets, attribute records): 1 MiB.
 const ALLOCATOR_RESERVE: u32 = 256;
 
+/// The catalog node id of a volume's root folder (TN1150 `kHFSRootFolderID`).
+const ROOT_FOLDER_ID: u32 = 2;
+
 /// The extended attributes HFS+ synthesizes from the catalog record, not real ones.
 const SYNTHESIZED_XATTRS: &[&str] = &["com.apple.FinderInfo", "com.apple.ResourceFork"];
 
@@ -85,6 +88,9 @@ pub fn read_volume(bytes: Vec<u8>) -> Result<HfsVolume> {
     let name = fs.volume_name().to_owned();
     let mut entries = Vec::new();
     let mut dirs = vec![String::new()];
+    // Folder ids (CNIDs) met so far, the root's first: a corrupt catalog can list a folder
+    // inside itself, and walking that by path would never end.
+    let mut folders = std::collections::HashSet::from([ROOT_FOLDER_ID]);
     while let Some(dir) = dirs.pop() {
         let listing = fs
             .list_path(&mut dev, &format!("/{dir}"))
@@ -102,6 +108,15 @@ pub fn read_volume(bytes: Vec<u8>) -> Result<HfsVolume> {
                 .map_err(fs_error(&what))?;
             let node = match item.kind {
                 EntryKind::Dir => {
+                    if !folders.insert(item.inode) {
+                        return Err(Error::Hfs {
+                            reason: format!(
+                                "{what} is a folder met before (id {}): the catalog loops; \
+                                 the image is corrupt, download it again",
+                                item.inode
+                            ),
+                        });
+                    }
                     dirs.push(path.clone());
                     HfsNode::Dir
                 }
@@ -424,5 +439,30 @@ mod tests {
         assert!(builder.file_at(&e, &[1; 10], 0).is_err());
         assert!(builder.file_at(&e, &[1; 10], 1 << 20).is_err());
         assert!(read_volume(vec![0; 4096]).is_err());
+    }
+
+    /// Found by `cargo fuzz run hfs` (a timeout): a catalog whose folder `a/b` has the
+    /// folder id of `a` lists `a/b/b/b/...` forever.
+    #[test]
+    fn a_folder_inside_itself_is_an_error_not_an_endless_walk() {
+        let mut bytes = build(&[
+            entry("a", 0o755, HfsNode::Dir),
+            entry("a/b", 0o755, HfsNode::Dir),
+        ]);
+        // A folder record's key: length 8, parent id, name length 1, the UTF-16 name; then
+        // the record: type 1 (folder), flags, valence, folder id.
+        let folder = |bytes: &[u8], name: u8| {
+            (6..bytes.len() - 20).find(|&i| {
+                bytes[i..i + 4] == [0, 1, 0, name]
+                    && bytes[i - 6..i - 4] == [0, 8]
+                    && bytes[i + 4..i + 6] == [0, 1]
+            })
+        };
+        let a = folder(&bytes, b'a').expect("the folder record of a");
+        let b = folder(&bytes, b'b').expect("the folder record of b");
+        let a_id: [u8; 4] = bytes[a + 12..a + 16].try_into().unwrap();
+        bytes[b + 12..b + 16].copy_from_slice(&a_id);
+        let error = read_volume(bytes).unwrap_err().to_string();
+        assert!(error.contains("the catalog loops"), "{error}");
     }
 }

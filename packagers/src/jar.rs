@@ -69,9 +69,25 @@ pub struct EntryInfo {
 /// at fault: an unsupported compression method, a size over 4 GiB, a name that is not UTF-8,
 /// or data that runs past the end of the file.
 pub fn read_entries(jar: &[u8]) -> Result<Vec<EntryInfo>> {
+    let end = end_record(jar).ok_or_else(|| Error::Jar {
+        reason: "no end of central directory record at the end of the file, so it is cut \
+                 short (a stored jar inside it may look like a whole zip)"
+            .into(),
+    })?;
     let mut archive = zip::ZipArchive::new(Cursor::new(jar)).map_err(|e| Error::Jar {
         reason: e.to_string(),
     })?;
+    // The `zip` crate keeps one entry per name, so count the directory's records ourselves.
+    let listed = usize::from(u16::from_le_bytes([jar[end + 10], jar[end + 11]]));
+    if listed != usize::from(u16::MAX) && listed != archive.len() {
+        return Err(Error::Jar {
+            reason: format!(
+                "its central directory lists {listed} entries under {} distinct names: an \
+                 entry name appears twice",
+                archive.len()
+            ),
+        });
+    }
     let mut entries = Vec::with_capacity(archive.len());
     for index in 0..archive.len() {
         let file = archive.by_index_raw(index).map_err(|e| Error::Jar {
@@ -125,6 +141,23 @@ pub fn read_entries(jar: &[u8]) -> Result<Vec<EntryInfo>> {
     Ok(entries)
 }
 
+/// Where the end of central directory record (`PK\x05\x06`, 22 bytes plus its comment) is,
+/// when the file ends with one. The `zip` crate looks for the last such signature anywhere in the
+/// last 64 KiB, so a truncated package whose tail holds a stored jar would otherwise read
+/// as that jar.
+fn end_record(bytes: &[u8]) -> Option<usize> {
+    const LEN: usize = 22;
+    let window = bytes.len().saturating_sub(LEN + usize::from(u16::MAX));
+    (window..=bytes.len().saturating_sub(LEN))
+        .rev()
+        .find(|&at| {
+            bytes.len() - at >= LEN
+                && bytes[at..].starts_with(b"PK\x05\x06")
+                && at + LEN + usize::from(u16::from_le_bytes([bytes[at + 20], bytes[at + 21]]))
+                    == bytes.len()
+        })
+}
+
 /// Decompresses one entry's data and checks its CRC-32.
 pub fn decompress(info: &EntryInfo, raw: &[u8]) -> Result<Vec<u8>> {
     let bad = |reason: String| Error::JarEntry {
@@ -135,7 +168,10 @@ pub fn decompress(info: &EntryInfo, raw: &[u8]) -> Result<Vec<u8>> {
         Method::Stored => raw.to_vec(),
         Method::Deflated => {
             let mut out = Vec::with_capacity(info.size as usize);
+            // Never more than the size the entry claims (plus one byte, to tell a lie):
+            // a small entry must not inflate into gigabytes.
             flate2::read::DeflateDecoder::new(raw)
+                .take(u64::from(info.size) + 1)
                 .read_to_end(&mut out)
                 .map_err(|e| bad(format!("bad deflate data: {e}")))?;
             out
@@ -567,6 +603,49 @@ mod tests {
             })
             .collect();
         write_jar(&entries).unwrap()
+    }
+
+    #[test]
+    fn a_truncated_zip_holding_a_stored_jar_is_not_read_as_that_jar() {
+        let inner = build(&sample());
+        let mut buf = Vec::new();
+        let outer = write_jar(&[RawEntry::compress(
+            "firefox/omni.ja",
+            &inner,
+            Method::Stored,
+            0o100644,
+            &mut buf,
+        )
+        .unwrap()])
+        .unwrap();
+        assert!(read_entries(&outer).is_ok());
+        // Cut right after the inner jar: its end record is now the last one in the file.
+        let cut = outer
+            .windows(inner.len())
+            .position(|w| w == inner.as_slice())
+            .unwrap()
+            + inner.len()
+            + 7;
+        let error = read_entries(&outer[..cut]).unwrap_err().to_string();
+        assert!(error.contains("cut short"), "{error}");
+        assert!(read_entries(&outer[..10]).is_err());
+    }
+
+    #[test]
+    fn an_entry_that_inflates_past_its_size_is_refused_without_inflating_it_all() {
+        let big = vec![0u8; 4 << 20];
+        let mut buf = Vec::new();
+        let entry = RawEntry::compress("bomb", &big, Method::Deflated, 0o100644, &mut buf).unwrap();
+        let jar = write_jar(&[entry]).unwrap();
+        let mut info = read_entries(&jar).unwrap().remove(0);
+        info.size = 10;
+        let error = decompress(&info, &jar[info.data.clone()])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("expected 10 bytes after decompression, got 11"),
+            "{error}"
+        );
     }
 
     #[test]

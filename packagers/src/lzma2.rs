@@ -185,7 +185,11 @@ impl Lzma2Piece {
         };
         let raw_len = field(0)?;
         let len = usize::try_from(field(8)?).map_err(|_| truncated())?;
-        let chunks = bytes.get(16..16 + len).ok_or_else(truncated)?;
+        // In two steps: `16 + len` overflows for a corrupt length near `usize::MAX`.
+        let chunks = bytes
+            .get(16..)
+            .and_then(|b| b.get(..len))
+            .ok_or_else(truncated)?;
         let mut stream = chunks.to_vec();
         stream.push(0);
         let piece = Lzma2Piece::from_stream(stream, raw_len)?;
@@ -257,5 +261,14 @@ mod tests {
         let (back, used) = Lzma2Piece::read_from(&bytes).unwrap();
         assert_eq!((back, used), (piece, bytes.len()));
         assert!(Lzma2Piece::read_from(&bytes[..bytes.len() - 1]).is_err());
+    }
+
+    /// Found by `cargo fuzz run pieces`: a cached length near `u64::MAX` overflowed
+    /// `16 + len`.
+    #[test]
+    fn a_corrupt_cached_length_is_an_error_not_an_overflow() {
+        let mut bytes = 0u64.to_le_bytes().to_vec();
+        bytes.extend_from_slice(&u64::MAX.to_le_bytes());
+        assert!(Lzma2Piece::read_from(&bytes).is_err());
     }
 }

@@ -251,7 +251,11 @@ impl Layout {
                 }
             }
             property(&mut h, K_NAME, &name_bytes);
-            let filetime = (self.mtime + FILETIME_UNIX_OFFSET) * 10_000_000;
+            // Saturating: a FILETIME cannot hold times past the year 60056 anyway.
+            let filetime = self
+                .mtime
+                .saturating_add(FILETIME_UNIX_OFFSET)
+                .saturating_mul(10_000_000);
             let mut times = vec![1, 0]; // all defined, not external
             for _ in 0..count {
                 times.extend_from_slice(&filetime.to_le_bytes());

@@ -374,7 +374,11 @@ impl UdifChunk {
         let le32 = |at: usize| u32::from_le_bytes(head[at..at + 4].try_into().expect("4"));
         let le64 = |at: usize| u64::from_le_bytes(head[at..at + 8].try_into().expect("8"));
         let len = usize::try_from(le64(16)).map_err(|_| truncated())?;
-        let data = bytes.get(24..24 + len).ok_or_else(truncated)?;
+        // In two steps: `24 + len` overflows for a corrupt length near `usize::MAX`.
+        let data = bytes
+            .get(24..)
+            .and_then(|b| b.get(..len))
+            .ok_or_else(truncated)?;
         let chunk = UdifChunk {
             kind: le32(0),
             crc32: le32(4),
@@ -655,5 +659,14 @@ mod tests {
         assert!(read_partitions(&dmg[..dmg.len() - 1]).is_err());
         assert!(read_partitions(&dmg[..100]).is_err());
         assert!(read_partitions(b"").is_err());
+    }
+
+    /// Found by `cargo fuzz run pieces`: a cached length near `u64::MAX` overflowed
+    /// `24 + len`.
+    #[test]
+    fn a_corrupt_cached_chunk_length_is_an_error_not_an_overflow() {
+        let mut bytes = [0u8; 16].to_vec();
+        bytes.extend_from_slice(&u64::MAX.to_le_bytes());
+        assert!(UdifChunk::read_from(&bytes).is_err());
     }
 }

@@ -185,10 +185,20 @@ impl XzBlocks {
             });
         }
         let len = usize::try_from(u64_at()?).map_err(|_| bad())?;
-        let data = bytes.get(at..at + len).ok_or_else(bad)?.to_vec();
-        let padded: u64 = records.iter().map(|r| r.unpadded.next_multiple_of(4)).sum();
-        let decoded: u64 = records.iter().map(|r| r.uncompressed).sum();
-        if padded != len as u64 || decoded != raw_len {
+        // In two steps: `at + len` overflows for a corrupt length near `usize::MAX`.
+        let data = bytes
+            .get(at..)
+            .and_then(|b| b.get(..len))
+            .ok_or_else(bad)?
+            .to_vec();
+        // Checked: corrupt sizes near `u64::MAX` must not wrap around to a matching total.
+        let padded = records.iter().try_fold(0u64, |sum, r| {
+            sum.checked_add(r.unpadded.checked_next_multiple_of(4)?)
+        });
+        let decoded = records
+            .iter()
+            .try_fold(0u64, |sum, r| sum.checked_add(r.uncompressed));
+        if padded != Some(len as u64) || decoded != Some(raw_len) {
             return Err(bad());
         }
         Ok((
@@ -1341,5 +1351,19 @@ sys.stdout.buffer.write(out)
             let overhead = (len as f64 / one - 1.0) * 100.0;
             eprintln!("  {name:>8}: {blocks:>2} blocks, {len:>9} bytes, {overhead:+.3}%");
         }
+    }
+
+    /// Found by `cargo fuzz run pieces`: a cached length near `u64::MAX` overflowed
+    /// `at + len`, and a record's size near it overflowed the padded total.
+    #[test]
+    fn corrupt_cached_lengths_are_errors_not_overflows() {
+        let mut bytes = [0u8; 16].to_vec();
+        bytes.extend_from_slice(&u64::MAX.to_le_bytes());
+        assert!(XzBlocks::read_from(&bytes).is_err());
+        let mut bytes = 0u64.to_le_bytes().to_vec();
+        bytes.extend_from_slice(&1u64.to_le_bytes());
+        bytes.extend_from_slice(&(u64::MAX - 1).to_le_bytes());
+        bytes.extend_from_slice(&[0u8; 16]);
+        assert!(XzBlocks::read_from(&bytes).is_err());
     }
 }

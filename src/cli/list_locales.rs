@@ -14,7 +14,7 @@ use crate::naming;
 #[derive(Debug, Args)]
 pub struct ListLocalesArgs {
     /// Taskgraph platform name (linux, linux64, linux64-aarch64, macosx64, win32, win64,
-    /// win64-aarch64).
+    /// win64-aarch64, android).
     #[arg(long, default_value = "linux64")]
     pub platform: String,
 

@@ -182,6 +182,7 @@ impl RepackArgs {
         ));
         let pool = super::thread_pool(Some(plan.jobs))?;
         let mut outcomes = pool.install(|| batch::run(&plan, &staged, &progress))?;
+        crate::fault::crash_point(crate::fault::Point::Report);
         let table = report::finish(&plan, &mut outcomes)?;
         print!("{table}");
         let mut all_ok = outcomes.iter().all(|o| o.status == Status::Ok);

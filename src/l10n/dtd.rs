@@ -68,8 +68,10 @@ pub fn parse(text: &str) -> Parsed {
             }
             None => {
                 parsed.junk.push(line);
-                // Skip to the next declaration or comment and go on from there.
-                let skip = rest[1..].find("<!").map_or(rest.len(), |i| i + 1);
+                // Skip to the next declaration or comment and go on from there (past the
+                // whole first character, which need not be ASCII).
+                let first = rest.chars().next().map_or(0, char::len_utf8);
+                let skip = rest[first..].find("<!").map_or(rest.len(), |i| i + first);
                 rest = &rest[skip..];
             }
         }
@@ -305,5 +307,15 @@ mod tests {
         );
         let mut none = Vec::new();
         assert_eq!(merge("x.dtd", en_us, en_us, &mut none), None);
+    }
+
+    /// Found by `cargo fuzz run strings`: junk starting with a character of more than one
+    /// byte was sliced inside it, a panic.
+    #[test]
+    fn junk_that_starts_with_a_non_ascii_character_is_skipped() {
+        let parsed = parse("é\n<!ENTITY a \"b\">\n\u{FFFD}x");
+        assert_eq!(parsed.junk, [1, 3]);
+        assert_eq!(parsed.entities.len(), 1);
+        assert_eq!(parsed.entities[0].name, "a");
     }
 }

@@ -60,6 +60,9 @@ pub enum FindingKind {
     RemovedFile,
     /// A langpack file that no en-US resource corresponds to: not packaged.
     ObsoleteFile,
+    /// A langpack made for another Firefox version (its `manifest.json`): used all the
+    /// same, string by string against this build's en-US.
+    OtherVersion,
 }
 
 impl FindingKind {
@@ -157,7 +160,13 @@ impl Finding {
             FindingKind::MissingPackage => "missing-package",
             FindingKind::RemovedFile => "removed-file",
             FindingKind::ObsoleteFile => "obsolete-file",
+            FindingKind::OtherVersion => "other-version",
         }
+    }
+
+    /// A langpack made for another Firefox version; `detail` says which.
+    pub fn other_version(detail: String) -> Finding {
+        Finding::file(FindingKind::OtherVersion, "manifest.json", detail)
     }
 
     fn file(kind: FindingKind, file: impl Into<String>, detail: impl Into<String>) -> Finding {

@@ -273,9 +273,15 @@ impl StagedBuild {
         };
         for &(jar_path, base) in jar_paths {
             let full = join(&app_dir, jar_path);
-            let Some(&member) = by_path.get(&full) else {
-                continue;
-            };
+            // Every Firefox build has all of its kind's jars: a package without one is
+            // incomplete, and a repack of it would silently ship en-US strings.
+            let &member = by_path.get(&full).ok_or_else(|| Error::Input {
+                path: path.to_owned(),
+                reason: format!(
+                    "{full} is missing; every Firefox build has it, so the package is \
+                     incomplete: download it again"
+                ),
+            })?;
             let bytes = members[member].data().ok_or_else(|| Error::Input {
                 path: path.to_owned(),
                 reason: format!("{full} is not a regular file"),
@@ -391,6 +397,18 @@ fn prefix(dir: &str) -> String {
     } else {
         format!("{dir}/")
     }
+}
+
+/// The most bytes an en-US package may unpack to: 8 GiB (Firefox builds unpack to 300-400
+/// MB), a guard against decompression bombs and corrupt size fields. The environment
+/// variable `L10N_REPACK_MAX_UNPACKED_MIB` changes it, should a build ever need more (the
+/// tests use it to try a bomb without unpacking gigabytes).
+pub fn max_unpacked() -> u64 {
+    const DEFAULT: u64 = 8 << 30;
+    std::env::var("L10N_REPACK_MAX_UNPACKED_MIB")
+        .ok()
+        .and_then(|mib| mib.trim().parse::<u64>().ok())
+        .map_or(DEFAULT, |mib| mib.saturating_mul(1 << 20))
 }
 
 /// Orders paths component by component, so that a directory sorts right before its

@@ -12,11 +12,8 @@ use std::path::Path;
 
 use tar::EntryType;
 
-use super::{Member, MemberKind, PackageKind, clean_member_path};
+use super::{Member, MemberKind, PackageKind, clean_member_path, max_unpacked};
 use crate::error::{Error, Result};
-
-/// More unpacked bytes than any Firefox build holds: a guard against decompression bombs.
-const MAX_UNPACKED: u64 = 8 << 30;
 
 pub(super) fn read(path: &Path, kind: PackageKind) -> Result<Vec<Member>> {
     let file = File::open(path).map_err(|e| Error::Input {
@@ -35,13 +32,14 @@ pub(super) fn read(path: &Path, kind: PackageKind) -> Result<Vec<Member>> {
         path: path.to_owned(),
         reason: format!("{what}; the package is truncated or corrupt, download it again"),
     };
-    let mut archive = tar::Archive::new(decoder.take(MAX_UNPACKED));
+    let max = max_unpacked();
+    let mut archive = tar::Archive::new(decoder.take(max));
     let mut members = Vec::new();
     let mut files: BTreeMap<String, usize> = BTreeMap::new();
     let mut unpacked = 0u64;
     for entry in archive.entries().map_err(|e| corrupt(e.to_string()))? {
         let mut entry = entry.map_err(|e| corrupt(e.to_string()))?;
-        let raw_path = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let raw_path = utf8(path, "member path", &entry.path_bytes())?;
         let member_path = clean_member_path(&raw_path).ok_or_else(|| Error::Input {
             path: path.to_owned(),
             reason: format!(
@@ -53,10 +51,11 @@ pub(super) fn read(path: &Path, kind: PackageKind) -> Result<Vec<Member>> {
         let kind = match entry.header().entry_type() {
             EntryType::Regular | EntryType::Continuous => {
                 // The header's size is not trusted for the allocation: a corrupt one could
-                // claim exabytes. The read itself is bounded by MAX_UNPACKED.
-                if entry.size() > MAX_UNPACKED - unpacked {
+                // claim exabytes. The read itself is bounded by `max`.
+                if entry.size() > max - unpacked {
                     return Err(corrupt(format!(
-                        "{member_path} claims {} bytes, more than any Firefox build holds",
+                        "{member_path} claims {} bytes, more than any Firefox build holds \
+                         (L10N_REPACK_MAX_UNPACKED_MIB raises the limit)",
                         entry.size()
                     )));
                 }
@@ -70,10 +69,10 @@ pub(super) fn read(path: &Path, kind: PackageKind) -> Result<Vec<Member>> {
             }
             EntryType::Directory => MemberKind::Dir,
             EntryType::Symlink => {
-                let target = entry
-                    .link_name_bytes()
-                    .map(|t| String::from_utf8_lossy(&t).into_owned())
-                    .unwrap_or_default();
+                let target = match entry.link_name_bytes() {
+                    Some(target) => utf8(path, "symlink target", &target)?,
+                    None => String::new(),
+                };
                 // A link that leaves the package would let `--formats dir` write outside the
                 // output directory through it: only relative links inside the tree.
                 let escapes = target.is_empty()
@@ -91,10 +90,11 @@ pub(super) fn read(path: &Path, kind: PackageKind) -> Result<Vec<Member>> {
                 MemberKind::Symlink(target)
             }
             EntryType::Link => {
-                let target = entry
-                    .link_name_bytes()
-                    .and_then(|t| clean_member_path(&String::from_utf8_lossy(&t)))
-                    .unwrap_or_default();
+                let target = match entry.link_name_bytes() {
+                    Some(target) => clean_member_path(&utf8(path, "hard link target", &target)?),
+                    None => None,
+                }
+                .unwrap_or_default();
                 let data = files
                     .get(&target)
                     .and_then(|&i| members.get(i))
@@ -123,13 +123,13 @@ pub(super) fn read(path: &Path, kind: PackageKind) -> Result<Vec<Member>> {
                 });
             }
         };
-        if unpacked >= MAX_UNPACKED {
+        if unpacked >= max {
             return Err(Error::Input {
                 path: path.to_owned(),
                 reason: format!(
-                    "it unpacks to more than {} GiB, far more than any Firefox build; refusing \
-                     to go on",
-                    MAX_UNPACKED >> 30
+                    "it unpacks to more than {} MiB, far more than any Firefox build; refusing \
+                     to go on (L10N_REPACK_MAX_UNPACKED_MIB raises the limit)",
+                    max >> 20
                 ),
             });
         }
@@ -142,4 +142,16 @@ pub(super) fn read(path: &Path, kind: PackageKind) -> Result<Vec<Member>> {
         });
     }
     Ok(members)
+}
+
+/// A name from a tar header, which must be UTF-8: Firefox's are ASCII, and a lossy
+/// conversion could make two different names one.
+fn utf8(path: &Path, what: &str, bytes: &[u8]) -> Result<String> {
+    String::from_utf8(bytes.to_vec()).map_err(|_| Error::Input {
+        path: path.to_owned(),
+        reason: format!(
+            "{what} {:?} is not UTF-8; refusing this package (Firefox's names are ASCII)",
+            String::from_utf8_lossy(bytes)
+        ),
+    })
 }

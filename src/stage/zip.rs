@@ -11,11 +11,8 @@ use std::path::Path;
 use packagers::jar;
 use rayon::prelude::*;
 
-use super::{Member, MemberKind, ZipRaw, clean_member_path, corrupt, read_input};
+use super::{Member, MemberKind, ZipRaw, clean_member_path, corrupt, max_unpacked, read_input};
 use crate::error::{Error, Result};
-
-/// More unpacked bytes than any Firefox build holds: a guard against decompression bombs.
-const MAX_UNPACKED: u64 = 8 << 30;
 
 /// `S_IFMT` and the file types a package may hold.
 const S_IFMT: u32 = 0o170_000;
@@ -27,9 +24,10 @@ pub(super) fn read(path: &Path) -> Result<(Vec<Member>, Vec<u8>)> {
     let corrupt = |what: String| corrupt(path, what);
     let entries = jar::read_entries(&bytes).map_err(|e| corrupt(e.to_string()))?;
     let claimed: u64 = entries.iter().map(|e| u64::from(e.size)).sum();
-    if claimed > MAX_UNPACKED {
+    if claimed > max_unpacked() {
         return Err(corrupt(format!(
-            "its entries claim {claimed} bytes, more than any Firefox build holds"
+            "its entries claim {claimed} bytes, more than any Firefox build holds \
+             (L10N_REPACK_MAX_UNPACKED_MIB raises the limit)"
         )));
     }
     let members = entries

@@ -220,7 +220,7 @@ fn a_chunk_repacks_its_locales_and_fails_those_without_langpack() {
 }
 
 /// A tiny `.tar.bz2` with the given (path, kind, size) headers and no valid Firefox inside.
-fn hostile_tarball(
+pub fn hostile_tarball(
     dir: &Path,
     name: &str,
     members: &[(&str, tar::EntryType, &str, u64)],

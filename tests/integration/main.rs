@@ -10,6 +10,7 @@ mod corpus;
 mod errors;
 mod mac;
 mod release;
+mod reliability;
 mod repack;
 mod strings;
 mod update;

@@ -236,7 +236,7 @@ fn a_killed_run_resumes_where_it_stopped() {
     let formats = ["--formats", "tar.bz2,mar", "-j", "1"];
     assert_eq!(repack(&fixtures().join("xpi"), &clean, &formats).code, 0);
 
-    // The hook aborts the process right after the first locale is recorded, as a kill would.
+    // The hook kills the process (SIGKILL) right after the first locale is recorded.
     let (input, xpi) = (fixture_build("tar.bz2"), fixtures().join("xpi"));
     let mut args = vec![
         "repack",
@@ -251,7 +251,7 @@ fn a_killed_run_resumes_where_it_stopped() {
     args.extend_from_slice(&formats);
     let status = Command::new(env!("CARGO_BIN_EXE_l10n-repack"))
         .args(&args)
-        .env("L10N_REPACK_TEST_ABORT_AFTER", "1")
+        .env("L10N_REPACK_CRASH_AT", "recorded:1")
         .env_remove("SOURCE_DATE_EPOCH")
         .output()
         .unwrap()
