@@ -167,7 +167,10 @@ pub fn decompress(info: &EntryInfo, raw: &[u8]) -> Result<Vec<u8>> {
     let data = match info.method {
         Method::Stored => raw.to_vec(),
         Method::Deflated => {
-            let mut out = Vec::with_capacity(info.size as usize);
+            // The claimed size is not trusted for the allocation either: deflate expands at
+            // most 1032-fold, so a 100-byte entry claiming 4 GiB reserves 100 KiB.
+            let most = raw.len().saturating_mul(1032);
+            let mut out = Vec::with_capacity((info.size as usize).min(most));
             // Never more than the size the entry claims (plus one byte, to tell a lie):
             // a small entry must not inflate into gigabytes.
             flate2::read::DeflateDecoder::new(raw)
@@ -794,5 +797,21 @@ mod tests {
             );
             assert!(out.status.success(), "{out:?}");
         }
+    }
+
+    /// From the fuzzing review: the capacity reserved for inflating is bounded by what
+    /// the compressed bytes can inflate to, not taken from the size the entry claims.
+    #[test]
+    fn an_entry_claiming_4_gib_is_refused_without_reserving_it() {
+        let mut buf = Vec::new();
+        let entry =
+            RawEntry::compress("a", &[7; 4096], Method::Deflated, 0o100644, &mut buf).unwrap();
+        let jar = write_jar(&[entry]).unwrap();
+        let mut info = read_entries(&jar).unwrap().remove(0);
+        info.size = u32::MAX;
+        let error = decompress(&info, &jar[info.data.clone()])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("got 4096"), "{error}");
     }
 }

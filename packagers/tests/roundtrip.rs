@@ -157,6 +157,35 @@ fn zip_time_to_unix(t: zip::DateTime) -> u64 {
 const DOS_MIN: u64 = 315_532_800; // 1980-01-01 00:00:00
 const DOS_END: u64 = 4_354_819_200; // 2108-01-01 00:00:00
 
+/// Writes `items` back to back in a cache format (`write`), then a stray byte, and reads
+/// them back (`read`): each must come back equal, consuming exactly the bytes it wrote, and
+/// the stray byte must be left alone. Returns what was read.
+fn cache_round_trip<T: PartialEq + std::fmt::Debug>(
+    items: &[&T],
+    write: impl Fn(&T, &mut Vec<u8>),
+    read: impl Fn(&[u8]) -> packagers::Result<(T, usize)>,
+) -> Result<Vec<T>, TestCaseError> {
+    let mut cache = Vec::new();
+    let mut lens = Vec::new();
+    for item in items {
+        let before = cache.len();
+        write(item, &mut cache);
+        lens.push(cache.len() - before);
+    }
+    cache.push(0xEE);
+    let mut back = Vec::new();
+    let mut at = 0;
+    for (item, len) in items.iter().zip(&lens) {
+        let (read, used) = read(&cache[at..]).unwrap();
+        prop_assert_eq!(&read, *item);
+        prop_assert_eq!(used, *len);
+        at += used;
+        back.push(read);
+    }
+    prop_assert_eq!(at, cache.len() - 1);
+    Ok(back)
+}
+
 fn le16(b: &[u8], at: usize) -> u16 {
     u16::from_le_bytes(b[at..at + 2].try_into().unwrap())
 }
@@ -347,23 +376,8 @@ proptest! {
             whole
         );
 
-        // Cache format: back to back, then a stray byte the reader must leave alone.
-        let mut cache = Vec::new();
-        let mut lens = Vec::new();
-        for piece in &pieces {
-            let before = cache.len();
-            piece.write_to(&mut cache);
-            lens.push(cache.len() - before);
-        }
-        cache.push(0xEE);
-        let mut at = 0;
-        for (piece, len) in pieces.iter().zip(&lens) {
-            let (back, used) = DeflatePiece::read_from(&cache[at..]).unwrap();
-            prop_assert_eq!(&back, piece);
-            prop_assert_eq!(used, *len);
-            at += used;
-        }
-        prop_assert_eq!(at, cache.len() - 1);
+        let items: Vec<&DeflatePiece> = pieces.iter().collect();
+        cache_round_trip(&items, DeflatePiece::write_to, DeflatePiece::read_from)?;
     }
 }
 
@@ -410,22 +424,8 @@ proptest! {
         prop_assert_eq!(joined.raw_len(), whole.len() as u64);
         prop_assert_eq!(joined.chunks(), &stream[..stream.len() - 1]);
 
-        let mut cache = Vec::new();
-        let mut lens = Vec::new();
-        for piece in pieces.iter().chain([&joined]) {
-            let before = cache.len();
-            piece.write_to(&mut cache);
-            lens.push(cache.len() - before);
-        }
-        cache.push(0xEE);
-        let mut at = 0;
-        for (piece, len) in pieces.iter().chain([&joined]).zip(&lens) {
-            let (back, used) = Lzma2Piece::read_from(&cache[at..]).unwrap();
-            prop_assert_eq!(&back, piece);
-            prop_assert_eq!(used, *len);
-            at += used;
-        }
-        prop_assert_eq!(at, cache.len() - 1);
+        let items: Vec<&Lzma2Piece> = pieces.iter().chain([&joined]).collect();
+        cache_round_trip(&items, Lzma2Piece::write_to, Lzma2Piece::read_from)?;
     }
 }
 
@@ -445,24 +445,8 @@ proptest! {
         let mut pieces: Vec<Bzip2Piece> =
             parts.iter().map(|p| Bzip2Piece::encode(p).unwrap()).collect();
         pieces.push(Bzip2Piece::concat(&pieces));
-        let mut cache = Vec::new();
-        let mut lens = Vec::new();
-        for piece in &pieces {
-            let before = cache.len();
-            piece.write_to(&mut cache);
-            lens.push(cache.len() - before);
-        }
-        cache.push(0xEE);
-        let mut back = Vec::new();
-        let mut at = 0;
-        for (piece, len) in pieces.iter().zip(&lens) {
-            let (read, used) = Bzip2Piece::read_from(&cache[at..]).unwrap();
-            prop_assert_eq!(&read, piece);
-            prop_assert_eq!(used, *len);
-            at += used;
-            back.push(read);
-        }
-        prop_assert_eq!(at, cache.len() - 1);
+        let items: Vec<&Bzip2Piece> = pieces.iter().collect();
+        let mut back = cache_round_trip(&items, Bzip2Piece::write_to, Bzip2Piece::read_from)?;
         let joined = back.pop().unwrap();
         prop_assert_eq!(joined.raw_len(), data.len() as u64);
         for spliced in [&back[..], std::slice::from_ref(&joined)] {
@@ -494,24 +478,8 @@ proptest! {
             })
             .collect();
         pieces.push(XzBlocks::concat(&pieces));
-        let mut cache = Vec::new();
-        let mut lens = Vec::new();
-        for piece in &pieces {
-            let before = cache.len();
-            piece.write_to(&mut cache);
-            lens.push(cache.len() - before);
-        }
-        cache.push(0xEE);
-        let mut back = Vec::new();
-        let mut at = 0;
-        for (piece, len) in pieces.iter().zip(&lens) {
-            let (read, used) = XzBlocks::read_from(&cache[at..]).unwrap();
-            prop_assert_eq!(&read, piece);
-            prop_assert_eq!(used, *len);
-            at += used;
-            back.push(read);
-        }
-        prop_assert_eq!(at, cache.len() - 1);
+        let items: Vec<&XzBlocks> = pieces.iter().collect();
+        let mut back = cache_round_trip(&items, XzBlocks::write_to, XzBlocks::read_from)?;
         let joined = back.pop().unwrap();
         prop_assert_eq!(joined.raw_len(), data.len() as u64);
         prop_assert_eq!(
@@ -1260,22 +1228,8 @@ proptest! {
         prop_assert_eq!(&by_hand_name, &name);
         prop_assert_eq!(&by_hand, &volume);
 
-        let mut cache = Vec::new();
-        let mut lens = Vec::new();
-        for chunk in &chunks {
-            let before = cache.len();
-            chunk.write_to(&mut cache);
-            lens.push(cache.len() - before);
-        }
-        cache.push(0xEE);
-        let mut at = 0;
-        for (chunk, len) in chunks.iter().zip(&lens) {
-            let (back, used) = UdifChunk::read_from(&cache[at..]).unwrap();
-            prop_assert_eq!(&back, chunk);
-            prop_assert_eq!(used, *len);
-            at += used;
-        }
-        prop_assert_eq!(at, cache.len() - 1);
+        let items: Vec<&UdifChunk> = chunks.iter().collect();
+        cache_round_trip(&items, UdifChunk::write_to, UdifChunk::read_from)?;
     }
 }
 
