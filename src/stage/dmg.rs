@@ -11,7 +11,9 @@ use std::path::Path;
 use packagers::hfs::{self, HfsNode};
 use packagers::udif;
 
-use super::{HfsMeta, Member, MemberKind, clean_member_path, corrupt, read_input};
+use super::{
+    HfsMeta, Member, MemberKind, clean_member_path, corrupt, link_leaves_tree, read_input,
+};
 use crate::error::{Error, Result};
 
 /// The one absolute symlink a Firefox dmg holds: `" "` → `/Applications`, the drag target.
@@ -45,10 +47,7 @@ pub(super) fn read(path: &Path) -> Result<(Vec<Member>, String)> {
             HfsNode::File(data) => MemberKind::File(data),
             HfsNode::Symlink(target) => {
                 let top_level = !member_path.contains('/');
-                let escapes = target.is_empty()
-                    || target.starts_with('/')
-                    || target.split('/').any(|c| c == "..");
-                if escapes && !(top_level && target == APPLICATIONS) {
+                if link_leaves_tree(&target) && !(top_level && target == APPLICATIONS) {
                     return Err(Error::Input {
                         path: path.to_owned(),
                         reason: format!(

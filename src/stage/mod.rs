@@ -296,12 +296,6 @@ impl StagedBuild {
                 .enumerate()
                 .map(|(i, e)| (e.name.clone(), i))
                 .collect();
-            if by_name.len() != entries.len() {
-                return Err(Error::Input {
-                    path: path.to_owned(),
-                    reason: format!("{full} has duplicate entry names; the jar is malformed"),
-                });
-            }
             let default_method = if entries.iter().any(|e| e.method == Method::Deflated) {
                 Method::Deflated
             } else {
@@ -397,6 +391,12 @@ fn prefix(dir: &str) -> String {
     } else {
         format!("{dir}/")
     }
+}
+
+/// Whether a symlink to `target` could lead out of the package's tree: empty, absolute, or
+/// with a `..` component. Firefox's packages hold no such link.
+pub fn link_leaves_tree(target: &str) -> bool {
+    target.is_empty() || target.starts_with('/') || target.split('/').any(|c| c == "..")
 }
 
 /// The most bytes an en-US package may unpack to: 8 GiB (Firefox builds unpack to 300-400

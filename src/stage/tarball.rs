@@ -12,7 +12,7 @@ use std::path::Path;
 
 use tar::EntryType;
 
-use super::{Member, MemberKind, PackageKind, clean_member_path, max_unpacked};
+use super::{Member, MemberKind, PackageKind, clean_member_path, link_leaves_tree, max_unpacked};
 use crate::error::{Error, Result};
 
 pub(super) fn read(path: &Path, kind: PackageKind) -> Result<Vec<Member>> {
@@ -75,10 +75,7 @@ pub(super) fn read(path: &Path, kind: PackageKind) -> Result<Vec<Member>> {
                 };
                 // A link that leaves the package would let `--formats dir` write outside the
                 // output directory through it: only relative links inside the tree.
-                let escapes = target.is_empty()
-                    || target.starts_with('/')
-                    || target.split('/').any(|c| c == "..");
-                if escapes {
+                if link_leaves_tree(&target) {
                     return Err(Error::Input {
                         path: path.to_owned(),
                         reason: format!(
