@@ -37,6 +37,17 @@ pub enum Error {
         source: packagers::Error,
     },
 
+    /// A file given to a subcommand (not the en-US package) is not in its format.
+    #[error("cannot read {path} as {what}: {source}")]
+    FileFormat {
+        /// The file.
+        path: PathBuf,
+        /// What it should be (for example `a MAR`).
+        what: &'static str,
+        /// The underlying format error.
+        source: packagers::Error,
+    },
+
     /// The locales file cannot be read or is malformed.
     #[error("cannot use the locales file {path}: {reason}")]
     LocalesFile {
@@ -62,6 +73,20 @@ pub enum Error {
         path: PathBuf,
         /// The underlying error.
         source: io::Error,
+    },
+
+    /// An output name that does not resolve inside the output directory (defence in depth:
+    /// every value that reaches a name is checked where it is read).
+    #[error(
+        "refusing to write {name:?}: it does not resolve inside the output directory {dir} \
+         (an absolute path, '..', a control character or a symlink on the way); remove the \
+         symlink, or report this as a bug"
+    )]
+    OutsideOutput {
+        /// The output directory.
+        dir: PathBuf,
+        /// The name relative to it.
+        name: String,
     },
 
     /// A format writer failed.
@@ -108,6 +133,20 @@ pub enum Error {
         max: f64,
     },
 
+    /// The packages are written, but the summary files downstream tasks read are not.
+    #[error(
+        "the outputs of {written} locale(s) are written and complete, but the summary files \
+         (report.json, fallbacks.txt, SHA512SUMS, SHA256SUMS, target.checksums, \
+         manifest.json) could not be: {source}; fix that (free space) and rerun with --resume, \
+         which writes them without repacking"
+    )]
+    Summary {
+        /// How many locales were written.
+        written: usize,
+        /// Why a summary file could not be written.
+        source: Box<Error>,
+    },
+
     /// One locale failed; the others go on.
     #[error("locale {locale}: {source}")]
     Locale {
@@ -124,6 +163,15 @@ impl Error {
         Error::Io {
             path: path.into(),
             source,
+        }
+    }
+
+    /// The process exit code when this error ends a run: 1 when outputs were written and
+    /// only the summary is missing (the run is incomplete, nothing written is wrong), else 2.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Summary { .. } => 1,
+            _ => 2,
         }
     }
 

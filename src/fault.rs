@@ -11,12 +11,19 @@
 //!   - `committed`: an output has just been renamed to its final name;
 //!   - `recorded`: a locale's `--resume` record has been written;
 //!   - `report`: every locale is done, before the report and checksum files.
+//!
+//!   With `L10N_REPACK_CRASH_SIGNAL=TERM` (or `INT`, `HUP`) the process sends itself that
+//!   signal instead, and the thread that reached the point stops there for good, as if a
+//!   task runner had cancelled the run at that moment.
 //! - `L10N_REPACK_FAIL_WRITES_AFTER_KIB=<n>`: once `n` KiB of outputs have been written in
 //!   all, every further output write fails with `ENOSPC`, as on a full disk.
+//! - `L10N_REPACK_DISK_FULL_AT=<point>`: once any thread reaches `point`, every write of an
+//!   output or a summary file fails with `ENOSPC` (`report`: the disk fills just as the
+//!   summary files are written).
 
 use std::io;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// Where [`crash_point`] may kill the process.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,20 +71,51 @@ fn crash_at() -> Option<&'static (String, u64)> {
 /// its `n`-th hit.
 pub fn crash_point(point: Point) {
     static HITS: AtomicU64 = AtomicU64::new(0);
+    static FULL_AT: OnceLock<Option<String>> = OnceLock::new();
+    if FULL_AT
+        .get_or_init(|| std::env::var("L10N_REPACK_DISK_FULL_AT").ok())
+        .as_deref()
+        == Some(point.name())
+    {
+        DISK_FULL.store(true, Ordering::SeqCst);
+    }
     let Some((name, n)) = crash_at() else {
         return;
     };
     if name == point.name() && HITS.fetch_add(1, Ordering::SeqCst) + 1 == *n {
+        let signal = match std::env::var("L10N_REPACK_CRASH_SIGNAL").as_deref() {
+            Ok("TERM") => libc::SIGTERM,
+            Ok("INT") => libc::SIGINT,
+            Ok("HUP") => libc::SIGHUP,
+            _ => libc::SIGKILL,
+        };
         // SAFETY: kill(2) on our own pid has no memory-safety preconditions.
         unsafe {
-            libc::kill(libc::getpid(), libc::SIGKILL);
+            libc::kill(libc::getpid(), signal);
+        }
+        // A catchable signal: its handler ends the process; this thread never goes on.
+        loop {
+            std::thread::park();
         }
     }
 }
 
+/// Set once `L10N_REPACK_DISK_FULL_AT`'s point is reached.
+static DISK_FULL: AtomicBool = AtomicBool::new(false);
+
+/// Fails with `ENOSPC` once `L10N_REPACK_DISK_FULL_AT`'s point has been reached.
+pub fn disk_full() -> io::Result<()> {
+    if DISK_FULL.load(Ordering::SeqCst) {
+        Err(io::Error::from_raw_os_error(libc::ENOSPC))
+    } else {
+        Ok(())
+    }
+}
+
 /// Counts `len` more output bytes; fails with `ENOSPC` past the limit set by
-/// `L10N_REPACK_FAIL_WRITES_AFTER_KIB`.
+/// `L10N_REPACK_FAIL_WRITES_AFTER_KIB`, or once the disk is full (see [`disk_full`]).
 pub fn output_write(len: usize) -> io::Result<()> {
+    disk_full()?;
     static LIMIT: OnceLock<Option<u64>> = OnceLock::new();
     static WRITTEN: AtomicU64 = AtomicU64::new(0);
     let limit = LIMIT.get_or_init(|| {

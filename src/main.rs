@@ -25,7 +25,7 @@ fn main() -> ExitCode {
                 }
                 source = cause.source();
             }
-            ExitCode::from(2)
+            ExitCode::from(error.exit_code())
         }
     }
 }

@@ -102,48 +102,9 @@ pub fn release_path(
     }
 }
 
-/// Whether `version` is a Firefox version: `153.0`, `153.0.1`, `153.0b3`, `153.7.0esr`,
-/// `154.0a1`.
-pub fn is_valid_version(version: &str) -> bool {
-    let (numbers, suffix) = match version.find(|c: char| c.is_ascii_alphabetic()) {
-        Some(i) => version.split_at(i),
-        None => (version, ""),
-    };
-    let parts: Vec<&str> = numbers.split('.').collect();
-    let numbers_ok = (2..=3).contains(&parts.len())
-        && parts
-            .iter()
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    let suffix_ok = suffix.is_empty()
-        || suffix == "esr"
-        || suffix.strip_prefix('a').is_some_and(digits)
-        || suffix.strip_prefix('b').is_some_and(digits);
-    numbers_ok && suffix_ok
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn versions_are_validated() {
-        for ok in ["153.0", "153.0b3", "153.7.0esr", "154.0a1", "153.0.1"] {
-            assert!(is_valid_version(ok), "{ok}");
-        }
-        for bad in [
-            "153",
-            "153.0c1",
-            "153.0b",
-            "v153.0",
-            "153..0",
-            "153.0esr1",
-            "",
-            "1.2.3.4",
-        ] {
-            assert!(!is_valid_version(bad), "{bad}");
-        }
-    }
 
     #[test]
     fn release_paths() {

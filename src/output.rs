@@ -23,9 +23,9 @@ pub struct AtomicFile {
 impl AtomicFile {
     /// Starts writing `dir/name`; `name` may hold subdirectories, which are created.
     pub fn create(dir: &Path, name: &str) -> Result<AtomicFile> {
-        let path = dir.join(name);
+        let path = inside(dir, name)?;
         let (parent, file_name) = split(&path);
-        fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        let _creating = creating(&path)?;
         let temp = tempfile::Builder::new()
             .prefix(&format!(".{file_name}.tmp-"))
             .tempfile_in(parent)
@@ -69,9 +69,9 @@ pub struct AtomicDir {
 impl AtomicDir {
     /// Starts writing the directory `dir/name`; `name` may hold subdirectories.
     pub fn create(dir: &Path, name: &str) -> Result<AtomicDir> {
-        let path = dir.join(name);
+        let path = inside(dir, name)?;
         let (parent, file_name) = split(&path);
-        fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        let _creating = creating(&path)?;
         let temp = tempfile::Builder::new()
             .prefix(&format!(".{file_name}.tmp-"))
             .tempdir_in(parent)
@@ -106,6 +106,75 @@ impl AtomicDir {
         })?;
         sync_dir(&path);
         Ok(size)
+    }
+}
+
+/// `true` once a signal stopped the run. Every temporary is created under a read lock, and
+/// the signal handler takes the write lock before it removes the temporaries, so none can
+/// appear between its sweep and the end of the process.
+static STOPPING: std::sync::RwLock<bool> = std::sync::RwLock::new(false);
+
+/// Leave to create a temporary for `path`, held until it exists.
+fn creating(path: &Path) -> Result<std::sync::RwLockReadGuard<'static, bool>> {
+    let guard = STOPPING
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if *guard {
+        return Err(Error::io(path, io::Error::from(io::ErrorKind::Interrupted)));
+    }
+    Ok(guard)
+}
+
+/// Makes SIGINT, SIGTERM and SIGHUP remove the run's temporaries from `dir` before the
+/// process ends, the way the signal would have ended it (so a shell or a task runner sees
+/// the signal). Outputs under final names are complete, as always; the temporaries (up to
+/// one package per thread) would otherwise stay until the next run into `dir`.
+pub fn remove_temporaries_on_signal(dir: &Path) -> Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
+        .map_err(|e| Error::io(dir, e))?;
+    let dir = dir.to_owned();
+    std::thread::Builder::new()
+        .name("signals".into())
+        .spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                let mut stopping = STOPPING
+                    .write()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                *stopping = true;
+                // A tree being written may gain a directory during the first sweep.
+                remove_leftovers(&dir);
+                remove_leftovers(&dir);
+                let _ = signal_hook::low_level::emulate_default_handler(signal);
+                std::process::exit(128 + signal);
+            }
+        })
+        .map_err(|e| Error::io(".", e))?;
+    Ok(())
+}
+
+/// An advisory lock on an output directory (`flock` on the directory itself, so nothing is
+/// created for it), held for a whole run: a second run into the same directory would remove
+/// the first one's temporaries as leftovers, so it is refused instead. The lock goes with
+/// the process, even a killed one.
+#[derive(Debug)]
+pub struct DirLock {
+    _dir: File,
+}
+
+impl DirLock {
+    /// Takes the lock on `dir`, or fails at once (exit 2) when another run holds it.
+    pub fn acquire(dir: &Path) -> Result<DirLock> {
+        let handle = File::open(dir).map_err(|e| Error::io(dir, e))?;
+        match handle.try_lock() {
+            Ok(()) => Ok(DirLock { _dir: handle }),
+            Err(fs::TryLockError::WouldBlock) => Err(Error::Usage(format!(
+                "--output-dir {}: another l10n-repack run is writing there (it holds the \
+                 directory's lock); wait for it to finish, or give another output directory",
+                dir.display()
+            ))),
+            Err(fs::TryLockError::Error(e)) => Err(Error::io(dir, e)),
+        }
     }
 }
 
@@ -166,10 +235,53 @@ pub fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<u64> {
     let mut file = AtomicFile::create(dir, name)?;
     let path = file.path().to_owned();
     let mut w = file.writer();
+    crate::fault::disk_full().map_err(|e| Error::io(&path, e))?;
     w.write_all(bytes).map_err(|e| Error::io(&path, e))?;
     w.flush().map_err(|e| Error::io(&path, e))?;
     drop(w);
     file.commit()
+}
+
+/// The last guard before anything is written: `dir/name`, with the directories leading to
+/// it created, provided it resolves inside `dir`. `name` must be relative, made of plain
+/// components (no `..`, no `.`, no root, no control character), and no directory on the
+/// way may be a symlink, so that no value that slipped through the checks where it was read
+/// (a version, a locale) can place an output, or a replaced tree, outside `dir`. (`/`
+/// separates components; a backslash is refused.)
+fn inside(dir: &Path, name: &str) -> Result<PathBuf> {
+    let refuse = || Error::OutsideOutput {
+        dir: dir.to_owned(),
+        name: name.to_owned(),
+    };
+    let parts: Vec<&str> = name.split('/').collect();
+    let plain = |p: &&str| {
+        !matches!(*p, "" | "." | "..") && !p.contains('\\') && !p.chars().any(char::is_control)
+    };
+    if !parts.iter().all(plain) {
+        return Err(refuse());
+    }
+    fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let mut path = dir.to_owned();
+    for part in &parts[..parts.len() - 1] {
+        path.push(part);
+        match fs::symlink_metadata(&path) {
+            Ok(meta) if meta.is_dir() => {}
+            Ok(_) => return Err(refuse()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => match fs::create_dir(&path) {
+                Ok(()) => {}
+                // Another locale's thread made it first.
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                    if !fs::symlink_metadata(&path).is_ok_and(|m| m.is_dir()) {
+                        return Err(refuse());
+                    }
+                }
+                Err(e) => return Err(Error::io(&path, e)),
+            },
+            Err(e) => return Err(Error::io(&path, e)),
+        }
+    }
+    path.push(parts[parts.len() - 1]);
+    Ok(path)
 }
 
 fn split(path: &Path) -> (&Path, String) {
@@ -294,6 +406,54 @@ fn sync_dir(path: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_second_lock_on_one_directory_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = DirLock::acquire(dir.path()).unwrap();
+        let second = DirLock::acquire(dir.path());
+        assert!(
+            matches!(&second, Err(Error::Usage(m)) if m.contains("another l10n-repack run")),
+            "{second:?}"
+        );
+        drop(first);
+        DirLock::acquire(dir.path()).unwrap();
+    }
+
+    #[test]
+    fn names_outside_the_output_directory_are_refused() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("out");
+        let elsewhere = root.path().join("elsewhere");
+        fs::create_dir_all(&dir).unwrap();
+        fs::create_dir_all(&elsewhere).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, dir.join("link")).unwrap();
+        for name in [
+            "",
+            "/etc/x",
+            "../x",
+            "a/../../x",
+            "firefox-1/../../../ESC.tar.bz2",
+            "./x",
+            "a/./x",
+            "link/x",
+            "a\nb/x",
+        ] {
+            let err = AtomicFile::create(&dir, name).err();
+            assert!(
+                matches!(err, Some(Error::OutsideOutput { .. })),
+                "{name:?}: {err:?}"
+            );
+            assert!(matches!(
+                AtomicDir::create(&dir, name).err(),
+                Some(Error::OutsideOutput { .. })
+            ));
+        }
+        assert_eq!(fs::read_dir(&elsewhere).unwrap().count(), 0);
+        assert!(!root.path().join("x").exists() && !root.path().join("ESC.tar.bz2").exists());
+        write_file(&dir, "linux-x86_64/fr/firefox-153.0.tar.bz2", b"ok").unwrap();
+        assert!(dir.join("linux-x86_64/fr/firefox-153.0.tar.bz2").is_file());
+    }
 
     #[test]
     fn nothing_appears_before_commit() {

@@ -78,7 +78,7 @@ pub(crate) fn thread_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool> {
         return Err(crate::error::Error::Usage("--jobs: give at least 1".into()));
     }
     rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
+        .num_threads(jobs.min(crate::plan::max_jobs()))
         .build()
         .map_err(|e| crate::error::Error::Usage(format!("--jobs {jobs}: {e}")))
 }

@@ -155,6 +155,15 @@ impl RepackArgs {
                 plan.ignored.join(", ")
             ));
         }
+        // Before the leftovers go: they could be a running run's temporaries.
+        let _lock = crate::output::DirLock::acquire(&plan.output_dir)?;
+        crate::output::remove_temporaries_on_signal(&plan.output_dir)?;
+        if let Some(asked) = self.jobs.filter(|&j| j > plan.jobs) {
+            progress.warn(&format!(
+                "--jobs {asked}: using {} threads (four per CPU; more would only cost memory)",
+                plan.jobs
+            ));
+        }
         let removed = crate::output::remove_leftovers(&plan.output_dir);
         if removed > 0 {
             progress.note(&format!(
@@ -183,7 +192,17 @@ impl RepackArgs {
         let pool = super::thread_pool(Some(plan.jobs))?;
         let mut outcomes = pool.install(|| batch::run(&plan, &staged, &progress))?;
         crate::fault::crash_point(crate::fault::Point::Report);
-        let table = report::finish(&plan, &mut outcomes)?;
+        let table = report::finish(&plan, &mut outcomes).map_err(|source| {
+            let written = outcomes.iter().filter(|o| o.status == Status::Ok).count();
+            if written == 0 {
+                source
+            } else {
+                crate::error::Error::Summary {
+                    written,
+                    source: Box::new(source),
+                }
+            }
+        })?;
         print!("{table}");
         let mut all_ok = outcomes.iter().all(|o| o.status == Status::Ok);
         if self.verify {

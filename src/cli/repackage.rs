@@ -61,6 +61,8 @@ impl RepackageArgs {
         std::fs::create_dir_all(&self.output_dir).map_err(|e| {
             Error::Usage(format!("--output-dir {}: {e}", self.output_dir.display()))
         })?;
+        let _lock = crate::output::DirLock::acquire(&self.output_dir)?;
+        crate::output::remove_temporaries_on_signal(&self.output_dir)?;
         let progress = Progress::new(self.quiet);
         let pool = super::thread_pool(self.jobs)?;
         let job = Repackage {

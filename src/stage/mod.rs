@@ -263,7 +263,13 @@ impl StagedBuild {
             })?;
         let app = parse_application_ini(app_ini).ok_or_else(|| Error::Input {
             path: path.to_owned(),
-            reason: format!("{app_ini_path} has no [App] Version"),
+            reason: format!(
+                "{app_ini_path} has no Version in its [App] section; is this a Firefox package?"
+            ),
+        })?;
+        app.check().map_err(|reason| Error::Input {
+            path: path.to_owned(),
+            reason: format!("{app_ini_path}: {reason}"),
         })?;
         let mut jars = Vec::new();
         let jar_paths = if kind == PackageKind::Apk {
@@ -488,8 +494,10 @@ fn app_dir(path: &Path, members: &[Member]) -> Result<String> {
     }
 }
 
-/// Reads `[App] Version`, `BuildID` and `Name` from an `application.ini`.
+/// Reads `[App] Version`, `BuildID` and `Name` from an `application.ini` (a UTF-8 byte
+/// order mark is skipped), without judging the values: see [`AppInfo::check`].
 pub fn parse_application_ini(bytes: &[u8]) -> Option<AppInfo> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let text = String::from_utf8_lossy(bytes);
     let mut section = "";
     let mut values = BTreeMap::new();
@@ -508,6 +516,67 @@ pub fn parse_application_ini(bytes: &[u8]) -> Option<AppInfo> {
         build_id: values.remove("BuildID"),
         name: values.remove("Name").unwrap_or_else(|| "Firefox".into()),
     })
+}
+
+impl AppInfo {
+    /// Checks every value that reaches an output name or a MAR header: `Version` must be a
+    /// Firefox version, `BuildID` digits only, `Name` a plain product name. Returns what is
+    /// wrong, naming the value.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        if !is_valid_version(&self.version) {
+            return Err(format!(
+                "its Version {:?} is not a Firefox version (such as 153.0, 153.0b3, 153.0.1, \
+                 154.0a1); output names are made from it, so the package is refused",
+                self.version
+            ));
+        }
+        if let Some(id) = &self.build_id
+            && (!(1..=32).contains(&id.len()) || !id.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(format!(
+                "its BuildID {id:?} is not a build id (digits, such as 20261103151912); the \
+                 package is refused"
+            ));
+        }
+        let name_ok = (1..=64).contains(&self.name.len())
+            && self
+                .name
+                .bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_alphanumeric())
+            && self
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b" -_".contains(&b));
+        if !name_ok {
+            return Err(format!(
+                "its Name {:?} is not a product name (letters, digits, spaces, '-' and '_', \
+                 such as Firefox); the package is refused",
+                self.name
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Whether `version` is a Firefox version: `153.0`, `153.0.1`, `153.0b3`, `153.7.0esr`,
+/// `154.0a1`.
+pub fn is_valid_version(version: &str) -> bool {
+    let (numbers, suffix) = match version.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => version.split_at(i),
+        None => (version, ""),
+    };
+    let parts: Vec<&str> = numbers.split('.').collect();
+    let numbers_ok = (2..=3).contains(&parts.len())
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let suffix_ok = suffix.is_empty()
+        || suffix == "esr"
+        || suffix.strip_prefix('a').is_some_and(digits)
+        || suffix.strip_prefix('b').is_some_and(digits);
+    numbers_ok && suffix_ok
 }
 
 #[cfg(test)]
@@ -545,5 +614,50 @@ mod tests {
         assert_eq!(app.build_id.as_deref(), Some("20261103151912"));
         assert_eq!(app.name, "Firefox");
         assert_eq!(parse_application_ini(b"[Gecko]\nVersion=1\n"), None);
+        let bom = parse_application_ini(b"\xEF\xBB\xBF[App]\nVersion=140.0\n").unwrap();
+        assert_eq!(bom.version, "140.0");
+    }
+
+    #[test]
+    fn application_values_that_reach_paths_are_checked() {
+        let app = |version: &str, build_id: Option<&str>, name: &str| AppInfo {
+            version: version.into(),
+            build_id: build_id.map(Into::into),
+            name: name.into(),
+        };
+        assert_eq!(
+            app("153.7.0", Some("20261103151912"), "Firefox").check(),
+            Ok(())
+        );
+        assert_eq!(app("154.0a1", None, "Thunderbird").check(), Ok(()));
+        for bad in [
+            app("1/../../../ESC", None, "Firefox"),
+            app("153.0", Some("2026/../x"), "Firefox"),
+            app("153.0", Some(""), "Firefox"),
+            app("153.0", None, "../Firefox"),
+            app("153.0", None, "Fire/fox"),
+            app("153.0", None, ""),
+        ] {
+            assert!(bad.check().is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn versions_are_validated() {
+        for ok in ["153.0", "153.0b3", "153.7.0esr", "154.0a1", "153.0.1"] {
+            assert!(is_valid_version(ok), "{ok}");
+        }
+        for bad in [
+            "153",
+            "153.0c1",
+            "153.0b",
+            "v153.0",
+            "153..0",
+            "153.0esr1",
+            "",
+            "1.2.3.4",
+        ] {
+            assert!(!is_valid_version(bad), "{bad}");
+        }
     }
 }

@@ -17,13 +17,13 @@ use crate::util::*;
 
 /// A package member: path, contents (`None`: a directory), and a raw name to put in the
 /// header instead of the path (for names no library would write).
-struct Item {
-    path: String,
-    data: Option<Vec<u8>>,
-    raw_name: Option<Vec<u8>>,
+pub(crate) struct Item {
+    pub(crate) path: String,
+    pub(crate) data: Option<Vec<u8>>,
+    pub(crate) raw_name: Option<Vec<u8>>,
 }
 
-fn file(path: &str, data: &[u8]) -> Item {
+pub(crate) fn file(path: &str, data: &[u8]) -> Item {
     Item {
         path: path.into(),
         data: Some(data.to_vec()),
@@ -32,7 +32,7 @@ fn file(path: &str, data: &[u8]) -> Item {
 }
 
 /// The members of the fixture Linux build, in order.
-fn fixture_items() -> Vec<Item> {
+pub(crate) fn fixture_items() -> Vec<Item> {
     let bytes = std::fs::read(fixture_build("tar.bz2")).unwrap();
     let mut archive = tar::Archive::new(bzip2::read::BzDecoder::new(bytes.as_slice()));
     let mut items = Vec::new();
@@ -58,7 +58,7 @@ fn fixture_items() -> Vec<Item> {
 
 /// Writes `items` as a GNU tarball, bzip2- or xz-compressed by `name`'s extension; names
 /// are put in the header as they are, unchecked.
-fn tarball(dir: &Path, name: &str, items: &[Item]) -> PathBuf {
+pub(crate) fn tarball(dir: &Path, name: &str, items: &[Item]) -> PathBuf {
     let mut raw = Vec::new();
     for item in items {
         let mut header = tar::Header::new_gnu();
@@ -158,7 +158,7 @@ fn fixture_package(name: &str) -> Vec<u8> {
 }
 
 /// Every file under `dir`, by relative path, with its bytes.
-fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+pub(crate) fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     walkdir::WalkDir::new(dir)
         .into_iter()
         .filter_map(Result::ok)
@@ -173,7 +173,7 @@ fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
-fn leftovers(dir: &Path) -> Vec<String> {
+pub(crate) fn leftovers(dir: &Path) -> Vec<String> {
     tree(dir)
         .into_keys()
         .filter(|p| p.contains(".tmp-"))
@@ -428,7 +428,8 @@ fn bad_langpacks_fail_only_their_locale() {
         )
         .unwrap();
         let bad = write(&l10n, "langpack-fr@firefox.mozilla.org.xpi", &xpi);
-        let out = l10n.join("out");
+        // Beside the langpacks: an output directory inside them is refused.
+        let out = tmp.path().join(format!("{}-out", case.replace(' ', "-")));
         let run = repack(&l10n, &out, &["--locales", "de,fr"]);
         assert_eq!(run.code, 1, "{case}: {}{}", run.stdout, run.stderr);
         let line = run
@@ -618,7 +619,7 @@ fn nothing_is_written_outside_the_output_dir() {
 
 /// The outputs and checksum lists of a run into `out`, which must all be byte-identical
 /// to a clean run's; `report.json` and `manifest.json` hold timings and are left out.
-fn products(out: &Path) -> BTreeMap<String, Vec<u8>> {
+pub(crate) fn products(out: &Path) -> BTreeMap<String, Vec<u8>> {
     tree(out)
         .into_iter()
         .filter(|(name, _)| {
@@ -629,7 +630,11 @@ fn products(out: &Path) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
-fn repack_with_env(out: &Path, extra: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+pub(crate) fn repack_with_env(
+    out: &Path,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> std::process::Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_l10n-repack"));
     command
         .args(["repack", "--quiet", "-j", "1"])
