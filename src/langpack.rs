@@ -268,18 +268,23 @@ fn check_identity(locale: &str, manifest: &serde_json::Value) -> std::result::Re
     };
     match manifest.get("langpack_id") {
         None => {}
-        Some(serde_json::Value::String(id)) if id == locale => {}
+        Some(serde_json::Value::String(id)) if same_locale(id, locale) => {}
         Some(serde_json::Value::String(id)) => {
             return refuse(format!("it is the langpack of {id} (langpack_id {id:?})"));
         }
-        Some(id) => return refuse(format!("its langpack_id is {id}, which is no locale")),
+        Some(id) => {
+            return Err(format!(
+                "its manifest.json's langpack_id is {id}, which is no locale code; give \
+                 {locale}'s own langpack"
+            ));
+        }
     }
     if let Some(languages) = manifest.get("languages") {
         let listed: Vec<&str> = languages
             .as_object()
             .map(|o| o.keys().map(String::as_str).collect())
             .unwrap_or_default();
-        if !listed.contains(&locale) {
+        if !listed.iter().any(|l| same_locale(l, locale)) {
             let listed = if listed.is_empty() {
                 "none".to_owned()
             } else {
@@ -292,6 +297,19 @@ fn check_identity(locale: &str, manifest: &serde_json::Value) -> std::result::Re
         }
     }
     Ok(())
+}
+
+/// Whether two locale codes name one locale: tags compare without case, and Mozilla's
+/// `ja-JP-mac` is `ja-JP-macos` in BCP 47 (as Gecko's `LocaleService` maps it).
+fn same_locale(a: &str, b: &str) -> bool {
+    let canonical = |code: &str| {
+        if code.eq_ignore_ascii_case("ja-JP-macos") {
+            "ja-jp-mac".to_owned()
+        } else {
+            code.to_ascii_lowercase()
+        }
+    };
+    canonical(a) == canonical(b)
 }
 
 /// The most a langpack file named `name` may hold: [`MAX_STRING_FILE_BYTES`] for the files
@@ -481,6 +499,37 @@ mod tests {
             "ab-123456789",
         ] {
             assert!(!is_locale_code(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn manifests_must_name_the_locale() {
+        let manifest = |text: &str| serde_json::from_str::<serde_json::Value>(text).unwrap();
+        let fr = manifest(r#"{"langpack_id": "fr", "languages": {"fr": {}}}"#);
+        assert_eq!(check_identity("fr", &fr), Ok(()));
+        assert_eq!(check_identity("fr", &manifest("{}")), Ok(()));
+        let mac = manifest(r#"{"langpack_id": "ja-JP-macos", "languages": {"ja-JP-macos": {}}}"#);
+        assert_eq!(check_identity("ja-JP-mac", &mac), Ok(()));
+        let cases = [
+            (
+                "de",
+                &fr,
+                "it is the langpack of fr (langpack_id \"fr\"), not of de",
+            ),
+            (
+                "fr",
+                &manifest(r#"{"langpack_id": "fr", "languages": {"de": {}}}"#),
+                "its languages are de, not fr",
+            ),
+            (
+                "fr",
+                &manifest(r#"{"langpack_id": 3}"#),
+                "langpack_id is 3, which is no locale code",
+            ),
+        ];
+        for (locale, manifest, want) in cases {
+            let why = check_identity(locale, manifest).unwrap_err();
+            assert!(why.contains(want), "{why}");
         }
     }
 
