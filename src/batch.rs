@@ -32,7 +32,7 @@ use crate::error::{Error, Result};
 use crate::fault;
 use crate::installer;
 use crate::jar::{LocaleJar, SharedJar};
-use crate::l10n::{Finding, FindingKind, Layout, Overlay, PackageFile};
+use crate::l10n::{FindingKind, Layout, Overlay, PackageFile};
 use crate::langpack::{LangpackSource, LocalePack};
 use crate::mac::MacPieces;
 use crate::output::{AtomicDir, AtomicFile, Digests, HashingWriter, Pending};
@@ -994,17 +994,10 @@ fn repack_locale(
         })?;
         outcome.langpack = Some(source.path().to_owned());
         let pack = LocalePack::load(locale, source)?;
-        let other_version = pack.other_version(&template.staged.app.version);
-        if let Some(detail) = &other_version
-            && plan.strict
-        {
-            return Err(Error::OtherVersion {
-                detail: detail.clone(),
-            });
-        }
+        let manifest_finding = pack.manifest_finding(&template.staged.app.version, plan.strict)?;
         let mut overlay = Overlay::build(template.staged, &template.layout, pack)?;
-        if let Some(detail) = other_version {
-            overlay.findings.push(Finding::other_version(detail));
+        if let Some(finding) = manifest_finding {
+            overlay.findings.push(finding);
             overlay.findings.sort();
         }
         // The locale's NSIS binaries (Windows): its uninstaller goes into the package, its
@@ -1084,6 +1077,8 @@ fn repack_locale(
             &template.layout.package_slots,
             jars,
         );
+        // Every name the package will hold, checked before any output is started.
+        crate::l10n::file_set::check(template.staged, &overlay, &package, source.path())?;
         // Every format is written under a temporary name first; only when all are
         // complete do they take their final names, so a failed locale leaves nothing.
         let mut written = Vec::new();

@@ -12,6 +12,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::input::read_regular;
 use crate::l10n::{Finding, FindingKind};
 
 /// Where the config starts.
@@ -27,6 +28,10 @@ pub const HELPER_PATH: &str = "uninstall/helper.exe";
 /// The source locale, whose binaries are the fallback.
 const EN_US: &str = "en-US";
 
+/// Largest NSIS binary read from `--installer-dir`: Mozilla's `setup.exe` and
+/// `helper.exe` are about 1 MB each.
+pub const MAX_NSIS_BYTES: u64 = 64 << 20;
+
 /// The stub and the tag, read and checked.
 #[derive(Clone, Debug)]
 pub struct SfxParts {
@@ -39,9 +44,16 @@ pub struct SfxParts {
 impl SfxParts {
     /// Reads `stub` and `tag`; fails (usage error) when the stub could not find the tag.
     pub fn load(stub: &Path, tag: &Path) -> Result<SfxParts> {
+        // Neither can usefully exceed the first MiB, where the stub looks for the tag.
         let read = |path: &Path, what: &str| {
-            std::fs::read(path)
-                .map_err(|e| Error::Usage(format!("{what} {}: {e}; give the file", path.display())))
+            read_regular(path, TAG_SEARCH_LIMIT as u64).map_err(|e| {
+                let hint = if e.kind() == std::io::ErrorKind::NotFound {
+                    "; give the file"
+                } else {
+                    ""
+                };
+                Error::Usage(format!("{what} {}: {e}{hint}", path.display()))
+            })
         };
         let stub_bytes = read(stub, "--sfx-stub")?;
         let tag_bytes = read(tag, "--installer-tag")?;
@@ -137,8 +149,10 @@ pub fn check_dir(dir: &Path) -> Result<PathBuf> {
     Ok(std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned()))
 }
 
+/// The binary at `path`, `None` when there is none; a FIFO, a device or a file over
+/// [`MAX_NSIS_BYTES`] is an error (the locale fails), never a hang.
 fn read_if_exists(path: &Path) -> Result<Option<Vec<u8>>> {
-    match std::fs::read(path) {
+    match read_regular(path, MAX_NSIS_BYTES) {
         Ok(data) => Ok(Some(data)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(Error::io(path, e)),

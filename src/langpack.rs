@@ -7,6 +7,12 @@
 //!
 //! [`discover`] finds the langpacks under `--l10n` without reading them; [`LocalePack::load`]
 //! reads one, inside that locale's task, so a broken langpack fails only its own locale.
+//!
+//! What a langpack may hold is checked as it is read: every file regular and within a size
+//! bound ([`MAX_LANGPACK_BYTES`] in all, [`MAX_STRING_FILE_BYTES`] per file that is parsed),
+//! no entry name that a manifest line, a tar header or a file system cannot hold faithfully
+//! (a control character, a `"`), and a `manifest.json` that says it is this locale's
+//! (`langpack_id`, `languages`).
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -15,10 +21,19 @@ use std::path::{Path, PathBuf};
 use packagers::jar;
 
 use crate::error::{Error, Result};
+use crate::input::{describe_size, read_regular};
+use crate::l10n::{Finding, FindingKind, merge};
 use crate::stage::clean_member_path;
 
-/// Largest langpack we read (real ones are under 1 MB zipped, 2 MB unpacked).
-const MAX_LANGPACK_BYTES: u64 = 512 << 20;
+/// Largest langpack we read, as a file and unpacked (real ones are under 1 MB zipped,
+/// 2 MB unpacked).
+pub const MAX_LANGPACK_BYTES: u64 = 512 << 20;
+
+/// Largest file of a langpack that is parsed (`.ftl`, `.properties`, `.dtd`, `.ini`, JSON,
+/// chrome manifests). Real ones are under 200 KB; parsing takes about ten times a file's
+/// size in memory, so 16 MiB keeps one locale well under a few hundred MiB while leaving
+/// 80 times the largest real file as headroom.
+pub const MAX_STRING_FILE_BYTES: u64 = 16 << 20;
 
 /// Where a locale's langpack is.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,7 +69,8 @@ pub struct LocalePack {
 /// `langpack-<locale>@*.xpi` files and/or `<locale>/` flat directories.
 ///
 /// When a locale is present in both shapes the directory wins (it is what a localizer
-/// edits).
+/// edits). Two XPIs for one locale are refused: which one ships must not depend on file
+/// names' order.
 pub fn discover(path: &Path) -> Result<BTreeMap<String, LangpackSource>> {
     let bad = |reason: String| Error::Langpack {
         path: path.to_owned(),
@@ -86,6 +102,7 @@ pub fn discover(path: &Path) -> Result<BTreeMap<String, LangpackSource>> {
         .collect::<std::io::Result<_>>()
         .map_err(|e| bad(e.to_string()))?;
     children.sort();
+    let mut xpis: BTreeMap<String, PathBuf> = BTreeMap::new();
     for child in children {
         if child.is_dir() {
             if let Some(name) = child.file_name().and_then(|n| n.to_str())
@@ -94,6 +111,14 @@ pub fn discover(path: &Path) -> Result<BTreeMap<String, LangpackSource>> {
                 found.insert(name.to_owned(), LangpackSource::Dir(child));
             }
         } else if let Some(locale) = xpi_locale(&child) {
+            if let Some(other) = xpis.insert(locale.clone(), child.clone()) {
+                return Err(Error::Usage(format!(
+                    "--l10n {}: two langpacks for {locale}, {} and {}; keep only the one to ship",
+                    path.display(),
+                    other.display(),
+                    child.display()
+                )));
+            }
             found
                 .entry(locale)
                 .or_insert_with(|| LangpackSource::Xpi(child));
@@ -115,6 +140,12 @@ impl LocalePack {
                 reason: "it holds no files".into(),
             });
         }
+        if let Manifest::Parsed(manifest) = Manifest::of(&files) {
+            check_identity(locale, &manifest).map_err(|reason| Error::Langpack {
+                path: source.path().to_owned(),
+                reason,
+            })?;
+        }
         Ok(LocalePack {
             locale: locale.to_owned(),
             source: source.clone(),
@@ -124,13 +155,43 @@ impl LocalePack {
 }
 
 impl LocalePack {
+    /// What the langpack's `manifest.json` says that the report must show: that it was made
+    /// for another Firefox version than `app_version` ([`FindingKind::OtherVersion`]), or
+    /// that it cannot be read at all ([`FindingKind::UnreadableManifest`], so neither its
+    /// locale nor its versions could be checked). With `strict`, either fails the locale.
+    pub fn manifest_finding(&self, app_version: &str, strict: bool) -> Result<Option<Finding>> {
+        match Manifest::of(&self.files) {
+            Manifest::Absent => Ok(None),
+            Manifest::Unreadable(detail) if strict => Err(Error::Langpack {
+                path: self.source.path().to_owned(),
+                reason: format!(
+                    "manifest.json: {detail}; fix the langpack's manifest.json, or repack \
+                     without --strict"
+                ),
+            }),
+            Manifest::Unreadable(detail) => Ok(Some(Finding {
+                kind: FindingKind::UnreadableManifest,
+                file: "manifest.json".into(),
+                key: None,
+                line: None,
+                strings: None,
+                detail,
+            })),
+            Manifest::Parsed(_) => match self.other_version(app_version) {
+                Some(detail) if strict => Err(Error::OtherVersion { detail }),
+                other => Ok(other.map(Finding::other_version)),
+            },
+        }
+    }
+
     /// The Firefox versions this langpack's `manifest.json` says it is for
     /// (`browser_specific_settings.gecko.strict_min_version` to `strict_max_version`), when
     /// `app_version`'s major version is outside them; `None` when it fits or the langpack
     /// does not say. Only major versions are compared: string changes come with them.
     pub fn other_version(&self, app_version: &str) -> Option<String> {
-        let manifest: serde_json::Value =
-            serde_json::from_slice(self.files.get("manifest.json")?).ok()?;
+        let Manifest::Parsed(manifest) = Manifest::of(&self.files) else {
+            return None;
+        };
         let gecko = ["browser_specific_settings", "applications"]
             .iter()
             .find_map(|key| manifest.get(key)?.get("gecko"))?;
@@ -170,6 +231,116 @@ fn xpi_locale(path: &Path) -> Option<String> {
     is_locale_code(locale).then(|| locale.to_owned())
 }
 
+/// A langpack's `manifest.json`, as far as it could be read.
+enum Manifest {
+    /// The langpack has none (a flat directory may lack it).
+    Absent,
+    /// It is there but is not a JSON object; why.
+    Unreadable(String),
+    /// The JSON object.
+    Parsed(serde_json::Value),
+}
+
+impl Manifest {
+    fn of(files: &BTreeMap<String, Vec<u8>>) -> Manifest {
+        let Some(bytes) = files.get("manifest.json") else {
+            return Manifest::Absent;
+        };
+        match serde_json::from_slice::<serde_json::Value>(bytes) {
+            Ok(value) if value.is_object() => Manifest::Parsed(value),
+            Ok(_) => Manifest::Unreadable(
+                "not a JSON object; its locale and Firefox versions cannot be checked".into(),
+            ),
+            Err(e) => Manifest::Unreadable(format!(
+                "not valid JSON ({e}); its locale and Firefox versions cannot be checked"
+            )),
+        }
+    }
+}
+
+/// Whether the manifest says the langpack is `locale`'s: its `langpack_id` and the keys of
+/// its `languages`, when present, must name it. Else says what it names instead.
+fn check_identity(locale: &str, manifest: &serde_json::Value) -> std::result::Result<(), String> {
+    let refuse = |what: String| {
+        Err(format!(
+            "its manifest.json says {what}, not of {locale}; give {locale}'s own langpack"
+        ))
+    };
+    match manifest.get("langpack_id") {
+        None => {}
+        Some(serde_json::Value::String(id)) if same_locale(id, locale) => {}
+        Some(serde_json::Value::String(id)) => {
+            return refuse(format!("it is the langpack of {id} (langpack_id {id:?})"));
+        }
+        Some(id) => {
+            return Err(format!(
+                "its manifest.json's langpack_id is {id}, which is no locale code; give \
+                 {locale}'s own langpack"
+            ));
+        }
+    }
+    if let Some(languages) = manifest.get("languages") {
+        let listed: Vec<&str> = languages
+            .as_object()
+            .map(|o| o.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        if !listed.iter().any(|l| same_locale(l, locale)) {
+            let listed = if listed.is_empty() {
+                "none".to_owned()
+            } else {
+                listed.join(", ")
+            };
+            return Err(format!(
+                "its manifest.json says its languages are {listed}, not {locale}; give \
+                 {locale}'s own langpack"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether two locale codes name one locale: tags compare without case, and Mozilla's
+/// `ja-JP-mac` is `ja-JP-macos` in BCP 47 (as Gecko's `LocaleService` maps it).
+fn same_locale(a: &str, b: &str) -> bool {
+    let canonical = |code: &str| {
+        if code.eq_ignore_ascii_case("ja-JP-macos") {
+            "ja-jp-mac".to_owned()
+        } else {
+            code.to_ascii_lowercase()
+        }
+    };
+    canonical(a) == canonical(b)
+}
+
+/// The most a langpack file named `name` may hold: [`MAX_STRING_FILE_BYTES`] for the files
+/// that are parsed, else the langpack's own bound.
+fn max_entry_bytes(name: &str) -> u64 {
+    let parsed =
+        merge::Format::of(name).is_some() || name.ends_with(".json") || name.ends_with(".manifest");
+    if parsed {
+        MAX_STRING_FILE_BYTES
+    } else {
+        MAX_LANGPACK_BYTES
+    }
+}
+
+/// The error for a langpack entry over [`max_entry_bytes`].
+fn oversized(path: &Path, name: &str, bytes: u64) -> Error {
+    let max = max_entry_bytes(name);
+    let what = if max == MAX_STRING_FILE_BYTES {
+        format!(
+            "more than the {} a string file may have (real ones are under 200 KB)",
+            describe_size(max)
+        )
+    } else {
+        format!("more than the {} a langpack may hold", describe_size(max))
+    };
+    Error::Langpack {
+        path: path.to_owned(),
+        reason: format!("entry {name} is {bytes} bytes, {what}; that is no langpack file"),
+    }
+}
+
 fn is_flat_dir(path: &Path) -> bool {
     ["manifest.json", "chrome", "localization"]
         .iter()
@@ -178,7 +349,7 @@ fn is_flat_dir(path: &Path) -> bool {
 
 /// The locale of a flat directory: `langpack_id` from its manifest.json, else its name.
 fn dir_locale(path: &Path) -> Option<String> {
-    let from_manifest = fs::read(path.join("manifest.json"))
+    let from_manifest = read_regular(&path.join("manifest.json"), MAX_STRING_FILE_BYTES)
         .ok()
         .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
         .and_then(|v| v.get("langpack_id")?.as_str().map(str::to_owned));
@@ -194,7 +365,7 @@ fn read_xpi(path: &Path) -> Result<BTreeMap<String, Vec<u8>>> {
         path: path.to_owned(),
         reason,
     };
-    let bytes = fs::read(path).map_err(|e| bad(e.to_string()))?;
+    let bytes = read_regular(path, MAX_LANGPACK_BYTES).map_err(|e| bad(e.to_string()))?;
     // The jar reader checks what the `zip` crate lets through: a cut file, an entry name
     // twice, data past the end, non-UTF-8 names.
     let entries = jar::read_entries(&bytes).map_err(|e| {
@@ -221,6 +392,9 @@ fn read_xpi(path: &Path) -> Result<BTreeMap<String, Vec<u8>>> {
         if name.starts_with("META-INF/") {
             continue;
         }
+        if u64::from(entry.size) > max_entry_bytes(&name) {
+            return Err(oversized(path, &name, entry.size.into()));
+        }
         let data = jar::decompress(entry, &bytes[entry.data.clone()])
             .map_err(|e| bad(format!("{e}; the XPI is corrupt, fetch it again")))?;
         if files.insert(name.clone(), data).is_some() {
@@ -238,7 +412,10 @@ fn read_dir(path: &Path) -> Result<BTreeMap<String, Vec<u8>>> {
             path: path.to_owned(),
             reason: e.to_string(),
         })?;
-        if !entry.file_type().is_file() {
+        // Directories are walked; symlinks are not followed (what they point at is no
+        // part of the langpack). Anything else must be a regular file: a FIFO or a device
+        // fails the locale, below, instead of blocking or reading forever.
+        if entry.file_type().is_dir() || entry.file_type().is_symlink() {
             continue;
         }
         let rel = entry
@@ -253,7 +430,14 @@ fn read_dir(path: &Path) -> Result<BTreeMap<String, Vec<u8>>> {
         if name.starts_with("META-INF/") {
             continue;
         }
-        let data = fs::read(entry.path()).map_err(|e| Error::io(entry.path(), e))?;
+        let limit = max_entry_bytes(&name);
+        let data = read_regular(entry.path(), limit).map_err(|e| match e.kind() {
+            // read_regular's "larger than the bound"; the size it had, for the message.
+            std::io::ErrorKind::InvalidData => {
+                oversized(path, &name, entry.metadata().map_or(limit + 1, |m| m.len()))
+            }
+            _ => Error::io(entry.path(), e),
+        })?;
         total += data.len() as u64;
         if total > MAX_LANGPACK_BYTES {
             return Err(Error::Langpack {
@@ -266,13 +450,23 @@ fn read_dir(path: &Path) -> Result<BTreeMap<String, Vec<u8>>> {
     Ok(files)
 }
 
+/// `raw` as a flat-layout path, refused when it could escape (absolute, `..`, a backslash,
+/// a NUL) or could not be written faithfully: a control character (a newline ends an
+/// update manifest's line, as `"` ends its quoted path) has no place in any file name.
 fn checked_name(path: &Path, raw: &str) -> Result<String> {
-    clean_member_path(raw).ok_or_else(|| Error::Langpack {
+    let refuse = |why: &str| Error::Langpack {
         path: path.to_owned(),
-        reason: format!(
-            "entry {raw:?} is absolute, contains '..', a backslash or a NUL; refusing this langpack"
-        ),
-    })
+        reason: format!("entry {raw:?} {why}; refusing this langpack"),
+    };
+    let name = clean_member_path(raw)
+        .ok_or_else(|| refuse("is absolute, contains '..', a backslash or a NUL"))?;
+    if name.chars().any(|c| c.is_control() || c == '"') {
+        return Err(refuse(
+            "holds a control character or a double quote, which update manifests, tar \
+             headers and file systems cannot hold faithfully",
+        ));
+    }
+    Ok(name)
 }
 
 #[cfg(test)]
@@ -305,6 +499,37 @@ mod tests {
             "ab-123456789",
         ] {
             assert!(!is_locale_code(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn manifests_must_name_the_locale() {
+        let manifest = |text: &str| serde_json::from_str::<serde_json::Value>(text).unwrap();
+        let fr = manifest(r#"{"langpack_id": "fr", "languages": {"fr": {}}}"#);
+        assert_eq!(check_identity("fr", &fr), Ok(()));
+        assert_eq!(check_identity("fr", &manifest("{}")), Ok(()));
+        let mac = manifest(r#"{"langpack_id": "ja-JP-macos", "languages": {"ja-JP-macos": {}}}"#);
+        assert_eq!(check_identity("ja-JP-mac", &mac), Ok(()));
+        let cases = [
+            (
+                "de",
+                &fr,
+                "it is the langpack of fr (langpack_id \"fr\"), not of de",
+            ),
+            (
+                "fr",
+                &manifest(r#"{"langpack_id": "fr", "languages": {"de": {}}}"#),
+                "its languages are de, not fr",
+            ),
+            (
+                "fr",
+                &manifest(r#"{"langpack_id": 3}"#),
+                "langpack_id is 3, which is no locale code",
+            ),
+        ];
+        for (locale, manifest, want) in cases {
+            let why = check_identity(locale, manifest).unwrap_err();
+            assert!(why.contains(want), "{why}");
         }
     }
 

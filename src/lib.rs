@@ -17,6 +17,7 @@ pub mod chunk;
 pub mod cli;
 pub mod error;
 pub mod fault;
+pub mod input;
 pub mod installer;
 pub mod jar;
 pub mod l10n;

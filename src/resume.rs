@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::langpack::LangpackSource;
+use crate::input::read_regular;
+use crate::langpack::{LangpackSource, MAX_LANGPACK_BYTES};
 use crate::output;
 use crate::plan::RepackPlan;
 use crate::report::LocaleOutcome;
@@ -71,7 +72,8 @@ pub fn key(plan: &RepackPlan, locale: &str, source: &LangpackSource) -> Result<S
     }
     match source {
         LangpackSource::Xpi(path) => {
-            hasher.update(fs::read(path).map_err(|e| Error::io(path, e))?);
+            let data = read_regular(path, MAX_LANGPACK_BYTES).map_err(|e| Error::io(path, e))?;
+            hasher.update(data);
         }
         LangpackSource::Dir(dir) => {
             for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
@@ -80,7 +82,8 @@ pub fn key(plan: &RepackPlan, locale: &str, source: &LangpackSource) -> Result<S
                     let rel = entry.path().strip_prefix(dir).unwrap_or(entry.path());
                     hasher.update(rel.to_string_lossy().as_bytes());
                     hasher.update([0]);
-                    let data = fs::read(entry.path()).map_err(|e| Error::io(entry.path(), e))?;
+                    let data = read_regular(entry.path(), MAX_LANGPACK_BYTES)
+                        .map_err(|e| Error::io(entry.path(), e))?;
                     hasher.update((data.len() as u64).to_le_bytes());
                     hasher.update(&data);
                 }

@@ -19,6 +19,7 @@
 //! the package-level files that change, and the [`Finding`]s.
 
 pub mod dtd;
+pub mod file_set;
 pub mod ftl;
 pub mod ini;
 pub mod manifest;
@@ -63,6 +64,9 @@ pub enum FindingKind {
     /// A langpack made for another Firefox version (its `manifest.json`): used all the
     /// same, string by string against this build's en-US.
     OtherVersion,
+    /// A langpack whose `manifest.json` cannot be parsed: neither its locale nor its
+    /// Firefox versions could be checked.
+    UnreadableManifest,
 }
 
 impl FindingKind {
@@ -161,6 +165,7 @@ impl Finding {
             FindingKind::RemovedFile => "removed-file",
             FindingKind::ObsoleteFile => "obsolete-file",
             FindingKind::OtherVersion => "other-version",
+            FindingKind::UnreadableManifest => "unreadable-manifest",
         }
     }
 

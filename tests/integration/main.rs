@@ -11,6 +11,7 @@ mod errors;
 mod mac;
 mod release;
 mod reliability;
+mod reliability_langpacks;
 mod reliability_outputs;
 mod repack;
 mod strings;
