@@ -65,13 +65,14 @@ pub fn defined_ids(text: &str) -> impl Iterator<Item = &str> {
 pub fn count_entries(text: &str) -> usize {
     let parsed = (nesting(text).depth <= MAX_DEPTH)
         .then(|| {
-            on_enough_stack(text.len(), levels(text), || {
+            on_enough_stack(levels(text), || {
                 parse_lossy(text)
                     .body
                     .iter()
                     .filter(|e| matches!(e, Entry::Message(_) | Entry::Term(_)))
                     .count()
             })
+            .ok()
         })
         .flatten();
     parsed.unwrap_or_else(|| defined_ids(text).count())
@@ -173,9 +174,10 @@ pub fn nesting(text: &str) -> Nesting {
 /// times that.
 const STACK_PER_LEVEL: usize = 3 << 10;
 
-/// Levels that run on the caller's stack: 128 take at most 128 KiB, safe on any thread
-/// (rayon's and the test harness's have 2 MiB).
-const INLINE_LEVELS: usize = 128;
+/// Levels that run on the caller's stack: 256 take about 256 KiB (768 KiB by
+/// [`STACK_PER_LEVEL`]), safe on any thread (rayon's and the test harness's have 2 MiB).
+/// Most files have fewer `{` and `(` than that; the others cost a thread each.
+const INLINE_LEVELS: usize = 256;
 
 /// The most levels given their own thread: 64 Ki levels, a 192 MiB stack (reserved, not
 /// used, unless the file really nests that deep).
@@ -187,29 +189,32 @@ fn levels(text: &str) -> usize {
     text.bytes().filter(|&b| b == b'{' || b == b'(').count()
 }
 
-/// Runs `work` (which parses texts bounded by `levels` levels and `len` bytes in all) on
-/// a stack big enough: the caller's for a few levels, else a thread of its own. `None`
-/// when the bound is beyond [`MAX_LEVELS`] or the thread cannot be made.
-fn on_enough_stack<R: Send>(
-    len: usize,
-    levels: usize,
-    work: impl FnOnce() -> R + Send,
-) -> Option<R> {
+/// Runs `work`, which parses texts whose recursion is bounded by `levels`, on a stack big
+/// enough: the caller's for a few levels, else a thread of its own. Else why not: the
+/// bound is beyond [`MAX_LEVELS`], or the thread cannot be made.
+fn on_enough_stack<R: Send>(levels: usize, work: impl FnOnce() -> R + Send) -> Result<R, String> {
     if levels <= INLINE_LEVELS {
-        return Some(work());
+        return Ok(work());
     }
     if levels > MAX_LEVELS {
-        return None;
+        return Err(format!(
+            "more than {MAX_LEVELS} placeables and calls, too many to parse safely"
+        ));
     }
-    let stack = (1 << 20) + len + levels * STACK_PER_LEVEL;
+    let stack = (1 << 20) + levels * STACK_PER_LEVEL;
     std::thread::scope(|scope| {
         let handle = std::thread::Builder::new()
             .name("fluent-parse".into())
             .stack_size(stack)
             .spawn_scoped(scope, work)
-            .ok()?;
+            .map_err(|e| {
+                format!(
+                    "no thread with a {} MiB stack to parse it ({e})",
+                    stack >> 20
+                )
+            })?;
         match handle.join() {
-            Ok(result) => Some(result),
+            Ok(result) => Ok(result),
             Err(panic) => std::panic::resume_unwind(panic),
         }
     })
@@ -265,21 +270,15 @@ pub fn merge(
         }
     }
     let bound = levels(en_us).max(levels(locale));
-    let len = en_us.len() + locale.len();
-    match on_enough_stack(len, bound, || {
-        merge_parsed(file, en_us, locale, known, findings)
-    }) {
-        Some(merged) => merged,
-        None => {
+    match on_enough_stack(bound, || merge_parsed(file, en_us, locale, known, findings)) {
+        Ok(merged) => merged,
+        Err(reason) => {
             findings.push(Finding::string(
                 FindingKind::Broken,
                 file,
                 "",
                 None,
-                format!(
-                    "more than {MAX_LEVELS} placeables and calls, too many to parse safely; \
-                     the en-US file is used"
-                ),
+                format!("{reason}; the en-US file is used"),
             ));
             Some(en_us.to_owned())
         }
@@ -713,6 +712,13 @@ about = About { -brand-short-name }
         );
         // Counting the strings of such a file does not parse it either.
         assert_eq!(count_entries(&deep("braces", 3000)), 1);
+        // Shallow, but with more `{` than a parse is given stack for: refused too.
+        let many = "hello = { $x }\n".repeat(MAX_LEVELS + 1);
+        assert_eq!(
+            run(&many, &[]),
+            (Some(EN_US.to_owned()), vec![(FindingKind::Broken, String::new())])
+        );
+        assert_eq!(count_entries(&many), MAX_LEVELS + 1);
     }
 
     #[test]
@@ -736,7 +742,7 @@ about = About { -brand-short-name }
     fn parsing_runs_on_a_stack_big_enough_for_every_brace() {
         for shape in ["braces", "calls", "selects"] {
             let text = deep(shape, 3000);
-            let parsed = on_enough_stack(text.len(), levels(&text), || {
+            let parsed = on_enough_stack(levels(&text), || {
                 let ids = HashSet::new();
                 let known = KnownIds {
                     en_us: &ids,
@@ -748,8 +754,11 @@ about = About { -brand-short-name }
                 (merged.map(|m| defined_ids(&m).count()), findings.len())
             });
             // `obsolete` is removed: `deep` is what is left.
-            assert_eq!(parsed, Some((Some(1), 1)), "{shape}");
+            assert_eq!(parsed, Ok((Some(1), 1)), "{shape}");
         }
-        assert_eq!(on_enough_stack(1, MAX_LEVELS + 1, || ()), None);
+        assert_eq!(
+            on_enough_stack(MAX_LEVELS + 1, || ()),
+            Err("more than 65536 placeables and calls, too many to parse safely".into())
+        );
     }
 }
