@@ -716,7 +716,10 @@ about = About { -brand-short-name }
         let many = "hello = { $x }\n".repeat(MAX_LEVELS + 1);
         assert_eq!(
             run(&many, &[]),
-            (Some(EN_US.to_owned()), vec![(FindingKind::Broken, String::new())])
+            (
+                Some(EN_US.to_owned()),
+                vec![(FindingKind::Broken, String::new())]
+            )
         );
         assert_eq!(count_entries(&many), MAX_LEVELS + 1);
     }
