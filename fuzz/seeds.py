@@ -231,6 +231,35 @@ def string_seeds(jars):
         seeds.append(("manifests-" + label, bytes([4]) + data))
     # A BOM, CRLF and a byte that is not UTF-8, for merge::decode.
     seeds.append(("generic-bom-crlf", bytes([5, 1]) + b"\xef\xbb\xbfa = b\r\nc=d\r\n\xff"))
+    seeds.extend(deep_seeds())
+    return seeds
+
+
+def deep_seeds():
+    """Fluent nested around and far beyond ftl::MAX_DEPTH (100): 3,000 nested placeables
+    (9 KB) overflowed the stack (issue 15, case 3); 12,000, two bytes a level, is past what
+    the fuzzer's 8 MiB main stack held. Braces, calls and select expressions, in the
+    locale's half and in en-US's; and a .dtd declaring an entity twice (case 17)."""
+    seeds = []
+    ref = b"deep = { $x }\n"
+    # Each under run-all.sh's -max_len of 64 KiB: both halves are padded to one length.
+    shapes = {
+        "braces": (lambda n: b"deep = " + b"{" * n + b"$x" + b"}" * n + b"\n", 12000),
+        "calls": (lambda n: b"deep = {" + b"NUMBER(" * n + b"$x" + b")" * n + b"}\n", 3000),
+        "selects": (lambda n: b"deep = " + b"{$n->\n*[o]" * n + b"x\n" + b"}\n" * n, 2000),
+    }
+    for shape, (text, most) in shapes.items():
+        for depth in (100, 101, 3000, 12000):
+            depth = min(depth, most)
+            name = "ftl-deep-%s-%d" % (shape, depth)
+            if all(n != name for n, _ in seeds):
+                seeds.append((name, halves(3, ref, text(depth))))
+    for depth in (101, 12000):
+        seeds.append(("ftl-deep-en-us-%d" % depth, halves(3, shapes["braces"][0](depth), ref)))
+    seeds.append(("ftl-deep-strings", halves(3, ref, b'deep = {"{"}\n' * 2000)))
+    dtd_ref = b'<!ENTITY a "A">\n<!ENTITY b "B">\n'
+    dtd_dup = b'<!ENTITY a "un">\n<!ENTITY a "deux">\n<!ENTITY z "Z">\n<!ENTITY z "Z">\n'
+    seeds.append(("dtd-duplicates", halves(0, dtd_ref, dtd_dup)))
     return seeds
 
 

@@ -40,7 +40,7 @@ struct Index {
 /// The key of the pieces for an en-US package (`input_sha256`) and settings.
 pub fn key(input_sha256: &str, mtime: u64, shared: Shared) -> String {
     let text = format!(
-        "l10n-repack {} pieces 3\n{input_sha256}\n{mtime}\n{}{}{:?}{}{:?}{:?}",
+        "l10n-repack {} pieces 4\n{input_sha256}\n{mtime}\n{}{}{:?}{}{:?}{:?}",
         env!("CARGO_PKG_VERSION"),
         u8::from(shared.tar_bz2),
         u8::from(shared.tar_xz),

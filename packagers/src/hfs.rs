@@ -174,7 +174,9 @@ pub fn read_volume(bytes: Vec<u8>) -> Result<HfsVolume> {
 pub struct HfsBuilder {
     dev: MemoryBackend,
     fs: HfsPlus,
-    date: u32,
+    /// The entries' time in seconds since 1970, which `fstool`'s `create_*` take (and
+    /// convert to HFS+ dates themselves).
+    mtime: u32,
     data_start: u32,
     total_blocks: u32,
 }
@@ -183,12 +185,22 @@ impl HfsBuilder {
     /// Formats a volume named `name` of `size` bytes (a multiple of [`BLOCK`]) whose
     /// catalog has room for `catalog_nodes` 4 KiB nodes (fixed, so that the catalog's
     /// size, and every block after it, does not depend on the entries); every date is
-    /// `mtime` (seconds since 1970).
+    /// `mtime` (seconds since 1970, UTC): each entry's and the root folder's five catalog
+    /// dates (created, content and attributes modified, accessed, backed up) and the
+    /// volume header's created and modified dates (its backed-up and checked dates are 0,
+    /// never). HFS+ keeps dates as seconds since 1904 in UTC, except the volume header's
+    /// created date, which TN1150 calls local time: a build has no time zone, so it holds
+    /// the same UTC time (macOS reports a volume's creation date from the root folder's
+    /// record anyway). The latest date HFS+ can hold is 2040-02-06 06:28:15 UTC; later
+    /// times are clamped to it.
     pub fn new(name: &str, size: u64, catalog_nodes: u32, mtime: u64) -> Result<HfsBuilder> {
         let total_blocks = u32::try_from(size / BLOCK).map_err(|_| Error::Hfs {
             reason: format!("a volume of {size} bytes is too large"),
         })?;
         let date = hfs_date_from_unix(i64::try_from(mtime).unwrap_or(i64::MAX));
+        // Entries get the same date: `fstool` converts this to `date` (0, the epoch, is
+        // "no time" to it and becomes `date` too).
+        let mtime = u32::try_from(mtime).unwrap_or(u32::MAX);
         let mut opts = FormatOpts::default();
         opts.block_size = BLOCK as u32;
         opts.volume_name = name.to_owned();
@@ -201,7 +213,7 @@ impl HfsBuilder {
         Ok(HfsBuilder {
             dev,
             fs,
-            date,
+            mtime,
             data_start: head + ALLOCATOR_RESERVE,
             total_blocks,
         })
@@ -234,7 +246,7 @@ impl HfsBuilder {
         let abs = format!("/{}", entry.path);
         let what = abs.clone();
         self.fs
-            .create_dir(&mut self.dev, &abs, mode16(entry.mode), 0, 0, self.date)
+            .create_dir(&mut self.dev, &abs, mode16(entry.mode), 0, 0, self.mtime)
             .map_err(fs_error(&what))?;
         self.metadata(entry)
     }
@@ -251,7 +263,7 @@ impl HfsBuilder {
                 mode16(entry.mode),
                 0,
                 0,
-                self.date,
+                self.mtime,
             )
             .map_err(fs_error(&what))?;
         self.metadata(entry)
@@ -281,7 +293,7 @@ impl HfsBuilder {
                 mode16(entry.mode),
                 0,
                 0,
-                self.date,
+                self.mtime,
             )
             .map_err(fs_error(&what))?;
         self.dev
@@ -430,6 +442,58 @@ mod tests {
             "{listing}"
         );
         assert!(listing.contains("l/l"), "the symlink: {listing}");
+    }
+
+    /// Issue 15 (9): entries were dated 2040-02-06 (the HFS+ date of the build time was
+    /// converted from Unix time a second time, and saturated). Every date is the build's
+    /// time, read back by Sleuth Kit's `istat` and from the volume header.
+    #[test]
+    fn every_date_is_the_given_time() {
+        for (mtime, want) in [
+            (1_793_719_152, "2026-11-03 15:19:12 (UTC)"),
+            // Sleuth Kit shows a Unix time of 0 as 0000-00-00: the epoch's first second.
+            (1, "1970-01-01 00:00:01 (UTC)"),
+            (0, "0000-00-00 00:00:00 (UTC)"),
+        ] {
+            let mut builder = HfsBuilder::new("Firefox", 8 << 20, 16, mtime).unwrap();
+            builder
+                .dir(&entry("Firefox.app", 0o755, HfsNode::Dir))
+                .unwrap();
+            let file = entry("Firefox.app/a", 0o644, HfsNode::File(vec![1; 10]));
+            let block = builder.data_start();
+            builder.file_at(&file, &[1; 10], block).unwrap();
+            builder
+                .symlink(&entry(" ", 0o755, HfsNode::Dir), "/Applications")
+                .unwrap();
+            let bytes = builder.finish().unwrap();
+            let hfs = (mtime as u32 + 2_082_844_800).to_be_bytes();
+            // The volume header's created and modified dates.
+            assert_eq!(bytes[1024 + 16..1024 + 20], hfs, "{mtime}");
+            assert_eq!(bytes[1024 + 20..1024 + 24], hfs, "{mtime}");
+            if !tool("istat") {
+                continue;
+            }
+            let dir = tempfile::tempdir().unwrap();
+            let image = dir.path().join("v.hfs");
+            std::fs::write(&image, &bytes).unwrap();
+            // Catalog node ids: 2 the root, then in creation order.
+            for cnid in ["2", "16", "17", "18"] {
+                let out = std::process::Command::new("istat")
+                    .args(["-z", "UTC"])
+                    .arg(&image)
+                    .arg(cnid)
+                    .output()
+                    .unwrap();
+                assert!(out.status.success(), "{out:?}");
+                let text = String::from_utf8_lossy(&out.stdout);
+                let dates: Vec<&str> = text
+                    .lines()
+                    .filter_map(|l| l.split_once(":\t").map(|(_, v)| v))
+                    .filter(|v| v.ends_with("(UTC)"))
+                    .collect();
+                assert_eq!(dates, [want; 5], "{mtime} {cnid}:\n{text}");
+            }
+        }
     }
 
     #[test]

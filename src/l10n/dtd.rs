@@ -7,7 +7,9 @@
 //! en-US value. A value is broken when it is not well-formed XML content, as compare-locales
 //! checks it with expat: a `&` that does not start a reference, `&#38;` (expanded twice), a
 //! `%` (a parameter-entity reference), or markup that is not balanced tags. Values are only
-//! checked where the en-US value itself passes.
+//! checked where the en-US value itself passes. An entity declared more than once keeps its
+//! first declaration, as XML parsers (and Firefox) do; the others are dropped and reported
+//! (`broken`, an error for compare-locales too).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -181,8 +183,16 @@ pub fn merge(file: &str, en_us: &str, locale: &str, findings: &mut Vec<Finding>)
             "unparsable content; the entities it holds fall back to en-US",
         ));
     }
-    let by_name: BTreeMap<&str, &Entity> =
-        ours.entities.iter().map(|e| (e.name.as_str(), e)).collect();
+    // The first declaration of each name, and the lines of all of them.
+    let mut by_name: BTreeMap<&str, &Entity> = BTreeMap::new();
+    let mut lines: BTreeMap<&str, Vec<u32>> = BTreeMap::new();
+    for entity in &ours.entities {
+        by_name.entry(entity.name.as_str()).or_insert(entity);
+        lines
+            .entry(entity.name.as_str())
+            .or_default()
+            .push(entity.line);
+    }
     let mut out = String::with_capacity(locale.len() + 64);
     for entity in &reference.entities {
         let chosen = match by_name.get(entity.name.as_str()) {
@@ -212,11 +222,26 @@ pub fn merge(file: &str, en_us: &str, locale: &str, findings: &mut Vec<Finding>)
             entity.name, chosen.value
         ));
     }
+    for (name, lines) in lines.iter().filter(|(_, lines)| lines.len() > 1) {
+        changed = true;
+        let list: Vec<String> = lines.iter().map(u32::to_string).collect();
+        findings.push(Finding::string(
+            FindingKind::Broken,
+            file,
+            name,
+            Some(lines[0]),
+            format!(
+                "declared {} times (lines {}); the first one is used, as XML parsers do",
+                lines.len(),
+                list.join(", ")
+            ),
+        ));
+    }
     let names: BTreeSet<&str> = reference.entities.iter().map(|e| e.name.as_str()).collect();
-    for entity in &ours.entities {
-        if !names.contains(entity.name.as_str()) {
+    for (name, entity) in &by_name {
+        if !names.contains(name) {
             changed = true;
-            findings.push(Finding::obsolete_string(file, &entity.name, entity.line));
+            findings.push(Finding::obsolete_string(file, name, entity.line));
         }
     }
     changed.then_some(out)
@@ -317,5 +342,63 @@ mod tests {
         assert_eq!(parsed.junk, [1, 3]);
         assert_eq!(parsed.entities.len(), 1);
         assert_eq!(parsed.entities[0].name, "a");
+    }
+
+    /// Issue 15 (17): the merge kept the last of two declarations; XML and Firefox use the
+    /// first.
+    #[test]
+    fn a_duplicated_entity_keeps_its_first_declaration() {
+        let en_us = "<!ENTITY a \"A\">\n<!ENTITY b \"B\">\n";
+        // `b` is missing, so the file is rewritten; `a` is declared twice.
+        let locale = "<!ENTITY a \"premier\">\n<!ENTITY z \"Z\">\n<!ENTITY a \"second\">\n\
+                      <!ENTITY z \"Z2\">\n";
+        let mut findings = Vec::new();
+        let merged = merge("x.dtd", en_us, locale, &mut findings).unwrap();
+        assert_eq!(merged, "<!ENTITY a \"premier\">\n<!ENTITY b \"B\">\n");
+        let got: Vec<(FindingKind, &str, Option<u32>, &str)> = findings
+            .iter()
+            .map(|f| (f.kind, f.key.as_deref().unwrap(), f.line, f.detail.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    FindingKind::Missing,
+                    "b",
+                    None,
+                    "missing; the en-US string is used"
+                ),
+                (
+                    FindingKind::Broken,
+                    "a",
+                    Some(1),
+                    "declared 2 times (lines 1, 3); the first one is used, as XML parsers do"
+                ),
+                (
+                    FindingKind::Broken,
+                    "z",
+                    Some(2),
+                    "declared 2 times (lines 2, 4); the first one is used, as XML parsers do"
+                ),
+                (FindingKind::Obsolete, "z", Some(2), "not in en-US; dropped"),
+            ]
+        );
+        // A file complete but for a duplicate is rewritten too, with the first one.
+        let mut findings = Vec::new();
+        let locale = "<!ENTITY a \"un\">\n<!ENTITY b \"deux\">\n<!ENTITY a \"trois\">\n";
+        assert_eq!(
+            merge("x.dtd", en_us, locale, &mut findings).as_deref(),
+            Some("<!ENTITY a \"un\">\n<!ENTITY b \"deux\">\n")
+        );
+        assert_eq!(findings.len(), 1);
+        // The value checked is the first one's: a broken first declaration is not saved by
+        // a good second one.
+        let mut findings = Vec::new();
+        let locale = "<!ENTITY a \"1 & 2\">\n<!ENTITY b \"deux\">\n<!ENTITY a \"un\">\n";
+        assert_eq!(
+            merge("x.dtd", en_us, locale, &mut findings).as_deref(),
+            Some("<!ENTITY a \"A\">\n<!ENTITY b \"deux\">\n")
+        );
+        assert_eq!(findings.len(), 2);
     }
 }

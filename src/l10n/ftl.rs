@@ -12,6 +12,13 @@
 //! - messages en-US has and the locale does not are reported as missing.
 //!
 //! A file that needs none of this ships byte for byte as the langpack has it.
+//!
+//! No input may crash the process: the parser recurses once per nested placeable
+//! (`{ { … } }`) or call (`NUMBER(NUMBER(…))`), so 3,000 levels (a 9 KB file) overflow a
+//! worker thread's stack. A file that nests deeper than [`MAX_DEPTH`] is refused before
+//! it is parsed ([`nesting`]): the en-US file is used, with a `broken` finding. And
+//! whatever that scan misses, the parse, the walk of the tree and its drop run on a stack
+//! big enough for every `{` and `(` of the file to be a level ([`on_enough_stack`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
@@ -53,13 +60,164 @@ pub fn defined_ids(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
-/// How many messages and terms a Fluent text defines.
+/// How many messages and terms a Fluent text defines. A text nested too deeply to parse
+/// is counted by [`defined_ids`].
 pub fn count_entries(text: &str) -> usize {
-    parse_lossy(text)
-        .body
-        .iter()
-        .filter(|e| matches!(e, Entry::Message(_) | Entry::Term(_)))
-        .count()
+    let parsed = (nesting(text).depth <= MAX_DEPTH)
+        .then(|| {
+            on_enough_stack(levels(text), || {
+                parse_lossy(text)
+                    .body
+                    .iter()
+                    .filter(|e| matches!(e, Entry::Message(_) | Entry::Term(_)))
+                    .count()
+            })
+            .ok()
+        })
+        .flatten();
+    parsed.unwrap_or_else(|| defined_ids(text).count())
+}
+
+/// The deepest nesting of placeables and call arguments a Fluent file may have. Firefox's
+/// own files nest less than 5 deep, and Fluent's runtime gives up on a message after 100
+/// placeables.
+pub const MAX_DEPTH: usize = 100;
+
+/// How deeply a Fluent text nests placeables and call arguments: the depth, and the line
+/// where it is first reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Nesting {
+    /// Levels: `{ $x }` is 1, `{ NUMBER($x) }` 2, `{ { $x } }` 2.
+    pub depth: usize,
+    /// 1-based line.
+    pub line: u32,
+}
+
+/// Scans a Fluent text for its [`Nesting`] without parsing it (no recursion, linear time).
+/// It follows the syntax as the parser reads it: `{` opens a placeable in text and in
+/// expressions, `(` a call only in expressions, `->` turns a placeable into variants (text
+/// again), string literals (`"…"`, to the end of the line at most) hide what they hold,
+/// and a line starting an entry or a comment at column 0 outside an expression starts
+/// afresh, as the parser does after the end of an entry or an error.
+pub fn nesting(text: &str) -> Nesting {
+    #[derive(Clone, Copy, PartialEq, Eq)]
+    enum Frame {
+        Placeable,
+        Call,
+        Variants,
+    }
+    let bytes = text.as_bytes();
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut deepest = Nesting { depth: 0, line: 1 };
+    let mut line = 1u32;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let expression = matches!(stack.last(), Some(Frame::Placeable | Frame::Call));
+        if !expression
+            && (i == 0 || bytes[i - 1] == b'\n')
+            && (b.is_ascii_alphabetic() || b == b'-' || b == b'#')
+        {
+            stack.clear();
+            if b == b'#' {
+                i = bytes[i..]
+                    .iter()
+                    .position(|&c| c == b'\n')
+                    .map_or(bytes.len(), |at| i + at);
+                continue;
+            }
+        }
+        match b {
+            b'\n' => line += 1,
+            b'{' => stack.push(Frame::Placeable),
+            b'(' if expression => stack.push(Frame::Call),
+            b')' if stack.last() == Some(&Frame::Call) => {
+                stack.pop();
+            }
+            b'}' => {
+                // A `}` inside a call's parentheses is an error; it closes them too.
+                while stack.pop() == Some(Frame::Call) {}
+            }
+            b'-' if stack.last() == Some(&Frame::Placeable) && bytes.get(i + 1) == Some(&b'>') => {
+                *stack.last_mut().expect("not empty") = Frame::Variants;
+                i += 1;
+            }
+            b'"' if expression => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    if bytes[i] == b'\\' && bytes.get(i + 1).is_some_and(|&c| c != b'\n') {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                if bytes.get(i) == Some(&b'\n') {
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        if stack.len() > deepest.depth {
+            deepest = Nesting {
+                depth: stack.len(),
+                line,
+            };
+        }
+        i += 1;
+    }
+    deepest
+}
+
+/// Stack bytes one level of nesting may take, the most of the parser's, the walk of the
+/// tree ([`collect_pattern`]), the serializer's and the tree's drop: measured at about
+/// 1 KiB in the dev profile (8,100 nested calls fit in 8 MiB, 10,000 nested braces) and
+/// 0.7 KiB in release (2,000 levels fit in a rayon worker's 2 MiB, 3,000 do not); three
+/// times that.
+const STACK_PER_LEVEL: usize = 3 << 10;
+
+/// Levels that run on the caller's stack: 256 take about 256 KiB (768 KiB by
+/// [`STACK_PER_LEVEL`]), safe on any thread (rayon's and the test harness's have 2 MiB).
+/// Most files have fewer `{` and `(` than that; the others cost a thread each.
+const INLINE_LEVELS: usize = 256;
+
+/// The most levels given their own thread: 64 Ki levels, a 192 MiB stack (reserved, not
+/// used, unless the file really nests that deep).
+const MAX_LEVELS: usize = 1 << 16;
+
+/// An upper bound on the levels parsing `text` can recurse: every level opens with a `{`
+/// or a `(` of the text.
+fn levels(text: &str) -> usize {
+    text.bytes().filter(|&b| b == b'{' || b == b'(').count()
+}
+
+/// Runs `work`, which parses texts whose recursion is bounded by `levels`, on a stack big
+/// enough: the caller's for a few levels, else a thread of its own. Else why not: the
+/// bound is beyond [`MAX_LEVELS`], or the thread cannot be made.
+fn on_enough_stack<R: Send>(levels: usize, work: impl FnOnce() -> R + Send) -> Result<R, String> {
+    if levels <= INLINE_LEVELS {
+        return Ok(work());
+    }
+    if levels > MAX_LEVELS {
+        return Err(format!(
+            "more than {MAX_LEVELS} placeables and calls, too many to parse safely"
+        ));
+    }
+    let stack = (1 << 20) + levels * STACK_PER_LEVEL;
+    std::thread::scope(|scope| {
+        let handle = std::thread::Builder::new()
+            .name("fluent-parse".into())
+            .stack_size(stack)
+            .spawn_scoped(scope, work)
+            .map_err(|e| {
+                format!(
+                    "no thread with a {} MiB stack to parse it ({e})",
+                    stack >> 20
+                )
+            })?;
+        match handle.join() {
+            Ok(result) => Ok(result),
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    })
 }
 
 /// What en-US says about one message or term.
@@ -86,8 +244,49 @@ impl<'s> Shape<'s> {
 }
 
 /// Merges the locale's file with en-US's: `None` when it can ship as it is, else the
-/// merged text.
+/// merged text. A file nested too deeply to parse (either one) gives the en-US file.
 pub fn merge(
+    file: &str,
+    en_us: &str,
+    locale: &str,
+    known: &KnownIds<'_>,
+    findings: &mut Vec<Finding>,
+) -> Option<String> {
+    for (text, whose) in [(locale, "the file"), (en_us, "the en-US file")] {
+        let nesting = nesting(text);
+        if nesting.depth > MAX_DEPTH {
+            findings.push(Finding::string(
+                FindingKind::Broken,
+                file,
+                "",
+                (whose == "the file").then_some(nesting.line),
+                format!(
+                    "{whose} nests placeables {} deep, more than {MAX_DEPTH}; the en-US \
+                     file is used",
+                    nesting.depth
+                ),
+            ));
+            return Some(en_us.to_owned());
+        }
+    }
+    let bound = levels(en_us).max(levels(locale));
+    match on_enough_stack(bound, || merge_parsed(file, en_us, locale, known, findings)) {
+        Ok(merged) => merged,
+        Err(reason) => {
+            findings.push(Finding::string(
+                FindingKind::Broken,
+                file,
+                "",
+                None,
+                format!("{reason}; the en-US file is used"),
+            ));
+            Some(en_us.to_owned())
+        }
+    }
+}
+
+/// [`merge`] of texts known to be safe to parse on this stack.
+fn merge_parsed(
     file: &str,
     en_us: &str,
     locale: &str,
@@ -344,6 +543,25 @@ fn parse_lossy(text: &str) -> ast::Resource<&str> {
 mod tests {
     use super::*;
 
+    /// A message `deep` nested `n` levels deep by `shape`: braces, calls or selects.
+    fn deep(shape: &str, n: usize) -> String {
+        match shape {
+            "braces" => format!("deep = {}$x{}\n", "{ ".repeat(n), " }".repeat(n)),
+            "calls" => format!("deep = {{ {}$x{} }}\n", "NUMBER(".repeat(n), ")".repeat(n)),
+            _ => {
+                let mut s = String::from("deep = ");
+                for _ in 0..n {
+                    s.push_str("{ $n ->\n *[o] ");
+                }
+                s.push_str("x\n");
+                for _ in 0..n {
+                    s.push_str("}\n");
+                }
+                s
+            }
+        }
+    }
+
     const EN_US: &str = "\
 -brand-short-name = Firefox
 hello = Hello
@@ -425,5 +643,125 @@ about = About { -brand-short-name }
         let (out, kinds) = run("hello = Bonjour\n    .title = T\n    .extra = E\n", &[]);
         assert_eq!(out.as_deref(), Some("hello = Bonjour\n    .title = T\n"));
         assert!(kinds.contains(&(FindingKind::Broken, "hello".into())));
+    }
+
+    #[test]
+    fn nesting_is_measured_as_the_parser_recurses() {
+        let cases: &[(&str, usize)] = &[
+            ("a = plain text (with parentheses) and \"quotes\"\n", 0),
+            ("a = { $x } and { -brand(case: \"x\") }\n", 2),
+            ("a = { NUMBER($n, minimumFractionDigits: 2) }\n", 2),
+            // String literals hide braces, also the unbalanced ones.
+            ("a = { \"{\" } { \"}\" } { \"\\\"{\" }\n", 1),
+            ("a = {\"{{{{\" }\n", 1),
+            // Variants are text again: quotes there are plain characters.
+            ("a = { $n ->\n    [one] \"{ $n }\"\n   *[other] x\n}\n", 2),
+            // Comments and entries after junk start afresh.
+            ("# { { { {\na = { { $x } }\n", 2),
+            ("a = { $n ->\n *[x] y\nb = { { $x } }\n", 2),
+            // Inside an expression, a line at column 0 goes on with it (it may, as `FOO(`
+            // does here); counting on overestimates where the parser then fails instead.
+            ("a = {\nFOO(\n{ $x })\n}\n", 3),
+            ("a = { { {\nb = { $x }\n", 4),
+        ];
+        for (text, depth) in cases {
+            assert_eq!(nesting(text).depth, *depth, "{text:?}");
+        }
+        assert_eq!(
+            nesting(&deep("braces", 3000)),
+            Nesting {
+                depth: 3000,
+                line: 1
+            }
+        );
+        assert_eq!(nesting(&deep("calls", 3000)).depth, 3001);
+        assert_eq!(
+            nesting(&deep("selects", 3000)),
+            Nesting {
+                depth: 3000,
+                line: 3000
+            }
+        );
+        // Many placeables one after the other are not deep.
+        assert_eq!(nesting(&"a = { \"{\" }\n".repeat(5000)).depth, 1);
+    }
+
+    /// Issue 15 (3): 3,000 nested placeables (9 KB) overflowed the stack, SIGABRT.
+    #[test]
+    fn a_file_nested_too_deeply_falls_back_to_en_us_without_crashing() {
+        for shape in ["braces", "calls", "selects"] {
+            for n in [MAX_DEPTH + 1, 3000, 100_000] {
+                let locale = format!("hello = Bonjour\n    .title = Salut\n{}", deep(shape, n));
+                let (out, kinds) = run(&locale, &[]);
+                assert_eq!(out.as_deref(), Some(EN_US), "{shape} {n}");
+                assert_eq!(kinds, [(FindingKind::Broken, String::new())], "{shape} {n}");
+            }
+        }
+        let mut findings = Vec::new();
+        let ids = HashSet::new();
+        let known = KnownIds {
+            en_us: &ids,
+            locale: &ids,
+        };
+        let out = merge("a.ftl", EN_US, &deep("braces", 3000), &known, &mut findings);
+        assert_eq!(out.as_deref(), Some(EN_US));
+        assert_eq!(findings[0].line, Some(1));
+        assert_eq!(
+            findings[0].detail,
+            "the file nests placeables 3000 deep, more than 100; the en-US file is used"
+        );
+        // Counting the strings of such a file does not parse it either.
+        assert_eq!(count_entries(&deep("braces", 3000)), 1);
+        // Shallow, but with more `{` than a parse is given stack for: refused too.
+        let many = "hello = { $x }\n".repeat(MAX_LEVELS + 1);
+        assert_eq!(
+            run(&many, &[]),
+            (
+                Some(EN_US.to_owned()),
+                vec![(FindingKind::Broken, String::new())]
+            )
+        );
+        assert_eq!(count_entries(&many), MAX_LEVELS + 1);
+    }
+
+    #[test]
+    fn a_file_nested_as_deep_as_allowed_is_merged_as_usual() {
+        let en_us = format!("{EN_US}{}", deep("braces", MAX_DEPTH));
+        let ids: HashSet<String> = defined_ids(&en_us).map(str::to_owned).collect();
+        let known = KnownIds {
+            en_us: &ids,
+            locale: &ids,
+        };
+        let mut findings = Vec::new();
+        assert_eq!(merge("a.ftl", &en_us, &en_us, &known, &mut findings), None);
+        assert_eq!(findings, []);
+        assert_eq!(count_entries(&en_us), 5);
+    }
+
+    /// Whatever the scan misses, parsing runs on a stack big enough for every `{` and `(`
+    /// of the file: 3,000 levels, which overflowed a 2 MiB stack, parse on this (2 MiB)
+    /// test thread when given one.
+    #[test]
+    fn parsing_runs_on_a_stack_big_enough_for_every_brace() {
+        for shape in ["braces", "calls", "selects"] {
+            let text = deep(shape, 3000);
+            let parsed = on_enough_stack(levels(&text), || {
+                let ids = HashSet::new();
+                let known = KnownIds {
+                    en_us: &ids,
+                    locale: &ids,
+                };
+                let locale = format!("{text}obsolete = x\n");
+                let mut findings = Vec::new();
+                let merged = merge_parsed("a.ftl", &text, &locale, &known, &mut findings);
+                (merged.map(|m| defined_ids(&m).count()), findings.len())
+            });
+            // `obsolete` is removed: `deep` is what is left.
+            assert_eq!(parsed, Ok((Some(1), 1)), "{shape}");
+        }
+        assert_eq!(
+            on_enough_stack(MAX_LEVELS + 1, || ()),
+            Err("more than 65536 placeables and calls, too many to parse safely".into())
+        );
     }
 }

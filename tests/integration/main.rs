@@ -13,6 +13,7 @@ mod release;
 mod reliability;
 mod reliability_langpacks;
 mod reliability_outputs;
+mod reliability_strings;
 mod repack;
 mod strings;
 mod update;
