@@ -11,6 +11,7 @@ mod errors;
 mod mac;
 mod release;
 mod reliability;
+mod reliability_verify;
 mod repack;
 mod strings;
 mod update;
