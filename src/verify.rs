@@ -22,7 +22,7 @@
 //! the MAR's own members (an `add` for each member, nothing added that is not one, no
 //! `remove` of a file the update adds, removals only from the package's `removed-files`, no
 //! other kind of instruction, no malformed line), and `precomplete` (in the MAR, and in each
-//! tarball and zip) removes exactly the package's files.
+//! tarball, zip and dmg) removes exactly the package's files.
 //!
 //! `manifest.json` is not trusted to point inside the directory: a path that is absolute,
 //! has a `..` or a `.` component, or goes through a symlink, and anything that is not a
@@ -794,7 +794,34 @@ fn check_dmg(data: &[u8], locale: &str, expected: &[(String, Vec<u8>)]) -> Vec<S
     let Some(omni) = jar("omni.ja") else {
         return vec!["the package has no omni.ja".into()];
     };
-    check_package_jars(omni, jar("browser/omni.ja"), locale, expected)
+    let mut problems = check_package_jars(omni, jar("browser/omni.ja"), locale, expected);
+    if let Some(text) = jar("precomplete") {
+        // precomplete's paths are relative to the bundle (`Contents/…`).
+        let mut files = BTreeSet::new();
+        let mut dirs = BTreeSet::new();
+        for e in &volume.entries {
+            let Some((bundle, rest)) = e.path.split_once('/') else {
+                continue;
+            };
+            if !bundle.ends_with(".app") {
+                continue;
+            }
+            match e.node {
+                packagers::hfs::HfsNode::Dir => {
+                    dirs.insert(rest.to_owned());
+                }
+                _ => {
+                    files.insert(rest);
+                }
+            }
+        }
+        problems.extend(check_precomplete(
+            &String::from_utf8_lossy(text),
+            &files,
+            Some(&dirs),
+        ));
+    }
+    problems
 }
 
 /// Where a macOS bundle keeps the app directory's files.
@@ -1029,7 +1056,9 @@ fn check_precomplete(
                     ));
                 }
             }
-            _ => problems.push(format!("precomplete line {n} is malformed: {line:?}")),
+            _ => problems.push(format!(
+                "precomplete line {n} is not a well-formed remove or rmdir: {line:?}"
+            )),
         }
     }
     for f in files {
@@ -1041,4 +1070,74 @@ fn check_precomplete(
         }
     }
     problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instructions_parse_only_when_well_formed() {
+        assert_eq!(
+            parse_instruction("add-if \"d\" \"d/f\""),
+            Some(("add-if", vec!["d", "d/f"]))
+        );
+        for bad in [
+            "add \"a\"b\"",
+            "add \"a\" ",
+            "add a",
+            "add",
+            "add \"a\"x",
+            " \"a\"",
+        ] {
+            assert_eq!(parse_instruction(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn manifests_are_checked_against_the_members() {
+        let members: BTreeSet<&str> = ["libxul.so", "precomplete", "old/keep"].into();
+        let good = update::manifest(
+            &update::member_order(members.iter().copied()),
+            Some("gone.so\n"),
+        )
+        .unwrap();
+        assert_eq!(
+            check_update_manifest(&good, &members, Some("gone.so\n")),
+            Vec::<String>::new()
+        );
+        let bad = format!("{good}remove \"libxul.so\"\nrmrfdir \"old/\"\nremove \"x\"\n");
+        let problems = check_update_manifest(&bad, &members, Some("gone.so\n"));
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems[0].contains("removes \"libxul.so\", which the update adds"));
+        assert!(problems[1].contains("removes \"old/\", which the update adds"));
+        assert!(problems[2].contains("is not from the package's removed-files"));
+        let missing = good.replace("add \"precomplete\"\n", "");
+        assert_eq!(
+            check_update_manifest(&missing, &members, Some("gone.so\n")),
+            ["updatev3.manifest has no add instruction for the member \"precomplete\""]
+        );
+    }
+
+    #[test]
+    fn precomplete_is_checked_against_the_files() {
+        let files: BTreeSet<&str> = ["a", "b/c", "update-settings.ini"].into();
+        let dirs: BTreeSet<String> = ["b".to_owned()].into();
+        let good = "remove \"b/c\"\nremove \"a\"\nrmdir \"b/\"\n";
+        assert!(check_precomplete(good, &files, Some(&dirs)).is_empty());
+        let problems = check_precomplete(
+            "remove \"b/c\"\nremove \"libxul.so\"\nrmdir \"z/\"\nadd \"a\"\n",
+            &files,
+            Some(&dirs),
+        );
+        assert_eq!(
+            problems,
+            [
+                "precomplete line 2 removes \"libxul.so\", which the package does not hold",
+                "precomplete line 3 removes the directory \"z/\", which the package does not hold",
+                "precomplete line 4 is not a well-formed remove or rmdir: \"add \\\"a\\\"\"",
+                "precomplete does not remove \"a\"",
+            ]
+        );
+    }
 }
