@@ -763,7 +763,7 @@ impl<'a> Template<'a> {
             Item::File { data, .. } => String::from_utf8_lossy(data).into_owned(),
             _ => String::new(),
         });
-        let manifest = update::manifest(&order, removed.as_deref());
+        let manifest = update::manifest(&order, removed.as_deref())?;
         let mut writer = MarWriter::new(out, info).map_err(wrap)?;
         let manifest_piece = XzBlocks::encode(manifest.as_bytes(), mar.options).map_err(wrap)?;
         writer
@@ -1076,7 +1076,7 @@ fn repack_locale(
             &overlay,
             &template.layout.package_slots,
             jars,
-        );
+        )?;
         // Every name the package will hold, checked before any output is started.
         crate::l10n::file_set::check(template.staged, &overlay, &package, source.path())?;
         // Every format is written under a temporary name first; only when all are

@@ -147,6 +147,19 @@ pub enum Error {
         source: Box<Error>,
     },
 
+    /// A file name that an update instruction (`updatev3.manifest`, `precomplete`) cannot
+    /// hold faithfully: written as it is, it would add instructions of its own.
+    #[error(
+        "cannot write {file}: the file name {name:?} holds a control character or a '\"', \
+         which would change the update's instructions; rename or remove that file"
+    )]
+    UpdateName {
+        /// `updatev3.manifest` or `precomplete`.
+        file: &'static str,
+        /// The name, escaped when printed.
+        name: String,
+    },
+
     /// One locale failed; the others go on.
     #[error("locale {locale}: {source}")]
     Locale {

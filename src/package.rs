@@ -55,12 +55,13 @@ pub struct LocalePackage {
 
 impl LocalePackage {
     /// Applies `overlay` to `staged`; `jars` are the locale's jar tails, in staged order.
+    /// Fails when `precomplete` cannot list a name faithfully.
     pub fn build(
         staged: &StagedBuild,
         overlay: &Overlay,
         slots: &BTreeSet<usize>,
         jars: Vec<LocaleJar>,
-    ) -> LocalePackage {
+    ) -> Result<LocalePackage> {
         let app = staged.app_prefix();
         let mut jars: Vec<Option<LocaleJar>> = jars.into_iter().map(Some).collect();
         let mut items = Vec::with_capacity(staged.members.len() + 4);
@@ -149,7 +150,7 @@ impl LocalePackage {
                     .iter()
                     .filter_map(|(p, d)| Some((p.strip_prefix(&root)?, *d)))
                     .filter(|(p, _)| !p.is_empty()),
-            );
+            )?;
             items.push(Item::File {
                 path,
                 mode: 0o644,
@@ -157,7 +158,7 @@ impl LocalePackage {
             });
         }
         items.sort_by(|a, b| compare_paths(item_path(staged, a), item_path(staged, b)));
-        LocalePackage { items }
+        Ok(LocalePackage { items })
     }
 
     /// Writes the package as a directory tree under `root`.

@@ -208,7 +208,7 @@ impl MarJob<'_> {
             String::from_utf8_lossy(&self.content_from(self.ref_bytes("removed-files"), c, 0))
                 .into_owned()
         });
-        let manifest = update::manifest(&order, removed.as_deref());
+        let manifest = update::manifest(&order, removed.as_deref())?;
         let info = ProductInfo {
             channel: self.channel.to_owned(),
             version: digest.version.clone(),

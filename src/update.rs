@@ -10,11 +10,28 @@
 //!   `add-if-not "f" "f"` for `channel-prefs.js` and `update-settings.ini`; then the
 //!   `removed-files` instructions (`remove`, `rmdir` for `d/`, `rmrfdir` for `d/*`), reverse
 //!   sorted, comments skipped. Only `updatev3.manifest` is read by current updaters.
+//! - A name with a control character or a `"` is refused ([`check_name`]): written into a
+//!   quoted instruction, it could end the line and add instructions of its own.
 //! - Every member, the manifest included, is xz-compressed on its own (`xz -7e --lzma2
 //!   --check=crc64`, plus `--x86` BCJ on x86 and x86_64 builds only) and keeps its file mode.
 
+use crate::error::{Error, Result};
+
 /// The manifest's member name.
 pub const MANIFEST: &str = "updatev3.manifest";
+
+/// Refuses a name that a quoted update instruction cannot hold faithfully: one with a
+/// control character (a newline would start an instruction of its own) or a `"` (it would
+/// end the quoted name early). `file` is the file being written, for the error.
+pub fn check_name(file: &'static str, name: &str) -> Result<()> {
+    if name.chars().any(|c| c.is_control() || c == '"') {
+        return Err(Error::UpdateName {
+            file,
+            name: name.to_owned(),
+        });
+    }
+    Ok(())
+}
 
 /// Files `list_files` leaves out.
 const NOT_MEMBERS: &[&str] = &["update.manifest", "updatev2.manifest", "updatev3.manifest"];
@@ -32,10 +49,12 @@ pub fn member_order<'a>(files: impl IntoIterator<Item = &'a str>) -> Vec<&'a str
 }
 
 /// The `updatev3.manifest` of a complete update over `members` (already in member order),
-/// with the instructions of the package's `removed-files`, if it has one.
-pub fn manifest(members: &[&str], removed_files: Option<&str>) -> String {
+/// with the instructions of the package's `removed-files`, if it has one. A name that
+/// [`check_name`] refuses is an error.
+pub fn manifest(members: &[&str], removed_files: Option<&str>) -> Result<String> {
     let mut out = String::from("type \"complete\"\n");
     for f in members {
+        check_name(MANIFEST, f)?;
         let name = basename(f);
         if name == "channel-prefs.js" || name == "update-settings.ini" {
             out.push_str(&format!("add-if-not \"{f}\" \"{f}\"\n"));
@@ -53,6 +72,7 @@ pub fn manifest(members: &[&str], removed_files: Option<&str>) -> String {
             .collect();
         lines.sort_unstable_by(|a, b| b.as_bytes().cmp(a.as_bytes()));
         for line in lines {
+            check_name(MANIFEST, line)?;
             if let Some(dir) = line.strip_suffix("/*") {
                 out.push_str(&format!("rmrfdir \"{dir}/\"\n"));
             } else if line.ends_with('/') {
@@ -62,7 +82,7 @@ pub fn manifest(members: &[&str], removed_files: Option<&str>) -> String {
             }
         }
     }
-    out
+    Ok(out)
 }
 
 /// The first channel of `update-settings.ini`'s `ACCEPTED_MAR_CHANNEL_IDS` (a list
@@ -132,7 +152,31 @@ add-if-not \"defaults/pref/channel-prefs.js\" \"defaults/pref/channel-prefs.js\"
 rmdir \"plugins/\"\n\
 remove \"old.so\"\n\
 rmrfdir \"legacy/\"\n";
-        assert_eq!(manifest(&members, Some(removed)), want);
+        assert_eq!(manifest(&members, Some(removed)).unwrap(), want);
+    }
+
+    #[test]
+    fn names_that_would_add_instructions_are_refused() {
+        let injected = "distribution/extensions/langpack-fr@x/a\"\nremove \"libxul.so";
+        for name in [injected, "a\"b", "a\rb", "a\u{7f}", "a\u{85}b"] {
+            let error = manifest(&["libxul.so", name], None)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.starts_with(&format!(
+                    "cannot write updatev3.manifest: the file name {name:?}"
+                )),
+                "{error}"
+            );
+        }
+        let error = manifest(&["libxul.so"], Some("old\"\nremove \"libxul.so\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("holds a control character or a '\"'"),
+            "{error}"
+        );
+        assert!(manifest(&["données/é.txt", "a b/c'd"], None).is_ok());
     }
 
     #[test]

@@ -12,10 +12,28 @@
 //! update adds. Windows zips, macOS dmgs and Android APKs get the package checks (APKs also:
 //! unsigned and aligned); installers only the digest checks (we carry no 7z reader: `7z t
 //! -t7z` is the check for them).
+//!
+//! Around the artifacts: `SHA512SUMS`, `SHA256SUMS` and `target.checksums` are parsed
+//! line by line, and each must list every artifact of `manifest.json` once (per algorithm),
+//! with its digest (and size), and nothing else; a file in the output directory that
+//! `manifest.json` does not list is a problem (the run's own bookkeeping aside: the summary
+//! files, `report.json`, `fallbacks.txt`, `.l10n-repack*`, and the `dir` outputs
+//! `report.json` names). Inside each MAR, every instruction of `updatev3.manifest` must match
+//! the MAR's own members (an `add` for each member, nothing added that is not one, no
+//! `remove` of a file the update adds, removals only from the package's `removed-files`, no
+//! other kind of instruction, no malformed line), and `precomplete` (in the MAR, and in each
+//! tarball, zip and dmg) removes exactly the package's files.
+//!
+//! `manifest.json` is not trusted to point inside the directory: a path that is absolute,
+//! has a `..` or a `.` component, or goes through a symlink, and anything that is not a
+//! regular file (a symlink, FIFO or device), is refused without being opened, and no file
+//! is read past the size `manifest.json` gives it. What verify could not check (no
+//! `report.json`, so no byte-for-byte comparison with the langpack; a langpack that is gone)
+//! is listed as *not checked*; it makes verify fail unless `--allow-unchecked` is given.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
-use std::path::Path;
+use std::path::{Component, Path, PathBuf};
 
 use packagers::mar::MarReader;
 use packagers::{apk, jar};
@@ -35,18 +53,51 @@ pub struct Failure {
     pub problem: String,
 }
 
+/// What [`verify`] found.
+#[derive(Debug, Default)]
+pub struct Verified {
+    /// Every failed check.
+    pub failures: Vec<Failure>,
+    /// What could not be checked, and why.
+    pub unchecked: Vec<Failure>,
+    /// How many artifacts `manifest.json` lists.
+    pub artifacts: usize,
+}
+
 #[derive(Deserialize)]
 struct Manifest {
     artifacts: Vec<ArtifactRecord>,
 }
 
+/// The files a run writes beside its artifacts, which `manifest.json` does not list.
+const BOOKKEEPING: &[&str] = &[
+    "manifest.json",
+    "report.json",
+    "fallbacks.txt",
+    "SHA512SUMS",
+    "SHA256SUMS",
+    "target.checksums",
+];
+
+/// The most verify reads of `manifest.json`, `report.json` or a checksum file.
+const MAX_SUMMARY_BYTES: u64 = 64 << 20;
+
 /// What the run's report says about a locale: its langpack, and which files it changed.
 #[derive(Deserialize)]
 struct ReportLocale {
     locale: String,
-    langpack: Option<std::path::PathBuf>,
+    langpack: Option<PathBuf>,
     #[serde(default)]
     findings: Vec<crate::l10n::Finding>,
+    #[serde(default)]
+    outputs: Vec<ReportOutput>,
+}
+
+/// An output as `report.json` lists it.
+#[derive(Deserialize)]
+struct ReportOutput {
+    format: String,
+    path: PathBuf,
 }
 
 #[derive(Deserialize)]
@@ -54,41 +105,62 @@ struct Report {
     locales: Vec<ReportLocale>,
 }
 
+/// A locale's langpack files that must ship byte for byte (flat path and bytes), or why
+/// they cannot be known.
+type Expected = std::result::Result<Vec<(String, Vec<u8>)>, String>;
+
 /// A locale's langpack files that must ship byte for byte: those under a chrome locale
-/// directory or `localization/<locale>/` that no finding says were changed.
-fn expected_files(dir: &Path, locale: &str) -> Vec<(String, Vec<u8>)> {
-    let Ok(bytes) = std::fs::read(dir.join("report.json")) else {
-        return Vec::new();
+/// directory or `localization/<locale>/` that no finding says were changed. An error says
+/// why they cannot be known.
+fn expected_files(report: Option<&Report>, locale: &str) -> Expected {
+    let report = report.ok_or(
+        "report.json is missing or unreadable, so the langpack's files were not compared \
+         byte for byte with the package",
+    )?;
+    let entry = report
+        .locales
+        .iter()
+        .find(|l| l.locale == locale)
+        .ok_or_else(|| {
+            format!("report.json does not list {locale}, so its langpack files were not compared")
+        })?;
+    let path = entry.langpack.clone().ok_or_else(|| {
+        format!("report.json names no langpack for {locale}, so its files were not compared")
+    })?;
+    let touched: BTreeSet<&str> = entry.findings.iter().map(|f| f.file.as_str()).collect();
+    // The report is not trusted to name a langpack: only a regular file or a directory
+    // is opened, never a FIFO or a device.
+    let source = match std::fs::metadata(&path) {
+        Ok(m) if m.is_dir() => crate::langpack::LangpackSource::Dir(path.clone()),
+        Ok(m) if m.is_file() => crate::langpack::LangpackSource::Xpi(path.clone()),
+        Ok(_) => {
+            return Err(format!(
+                "the langpack {} is not a regular file or a directory; not opened",
+                path.display()
+            ));
+        }
+        Err(e) => {
+            return Err(format!(
+                "the langpack {} cannot be read ({e}), so its files were not compared",
+                path.display()
+            ));
+        }
     };
-    let Ok(report) = serde_json::from_slice::<Report>(&bytes) else {
-        return Vec::new();
-    };
-    let Some(entry) = report.locales.into_iter().find(|l| l.locale == locale) else {
-        return Vec::new();
-    };
-    let Some(path) = entry.langpack else {
-        return Vec::new();
-    };
-    let touched: BTreeSet<String> = entry.findings.into_iter().map(|f| f.file).collect();
-    let source = if path.is_dir() {
-        crate::langpack::LangpackSource::Dir(path)
-    } else {
-        crate::langpack::LangpackSource::Xpi(path)
-    };
-    let Ok(pack) = crate::langpack::LocalePack::load(locale, &source) else {
-        return Vec::new();
-    };
+    let pack = crate::langpack::LocalePack::load(locale, &source).map_err(|e| {
+        format!("the langpack cannot be loaded ({e}), so its files were not compared")
+    })?;
     let chrome = format!("/locale/{locale}/");
     let fluent = format!("localization/{locale}/");
-    pack.files
+    Ok(pack
+        .files
         .into_iter()
         .filter(|(p, _)| {
             (p.contains(&chrome)
                 || p.contains(&fluent)
                 || p.contains(&format!("chrome/{locale}/locale/")))
-                && !touched.contains(p)
+                && !touched.contains(p.as_str())
         })
-        .collect()
+        .collect())
 }
 
 #[derive(Deserialize)]
@@ -101,11 +173,11 @@ struct ArtifactRecord {
     sha512: String,
 }
 
-/// Checks every artifact listed in `dir/manifest.json`; returns the failures (empty: all
-/// good) and how many artifacts were checked.
-pub fn verify(dir: &Path) -> Result<(Vec<Failure>, usize)> {
+/// Checks every artifact listed in `dir/manifest.json`, the checksum files, and that the
+/// directory holds nothing else.
+pub fn verify(dir: &Path) -> Result<Verified> {
     let manifest_path = dir.join("manifest.json");
-    let bytes = std::fs::read(&manifest_path).map_err(|e| {
+    let bytes = read_summary(dir, "manifest.json").map_err(|e| {
         Error::Usage(format!(
             "{}: {e}; verify needs the manifest.json a repack writes",
             manifest_path.display()
@@ -117,29 +189,30 @@ pub fn verify(dir: &Path) -> Result<(Vec<Failure>, usize)> {
             manifest_path.display()
         ))
     })?;
-    let mut failures = Vec::new();
+    let report: Option<Report> = read_summary(dir, "report.json")
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    let mut out = Verified {
+        artifacts: manifest.artifacts.len(),
+        ..Verified::default()
+    };
+    // The digests of the artifacts as read, by path.
+    let mut actual: BTreeMap<&str, (u64, String, String)> = BTreeMap::new();
+    let mut expected_by_locale: BTreeMap<&str, Expected> = BTreeMap::new();
     for artifact in &manifest.artifacts {
         let mut fail = |problem: String| {
-            failures.push(Failure {
+            out.failures.push(Failure {
                 artifact: artifact.path.clone(),
                 problem,
             })
         };
-        let path = dir.join(&artifact.path);
-        let data = match std::fs::read(&path) {
+        let data = match read_artifact(dir, &artifact.path, artifact.size) {
             Ok(data) => data,
-            Err(e) => {
-                fail(format!("cannot be read: {e}"));
+            Err(problem) => {
+                fail(problem);
                 continue;
             }
         };
-        if data.len() as u64 != artifact.size {
-            fail(format!(
-                "size {} but manifest.json says {}",
-                data.len(),
-                artifact.size
-            ));
-        }
         let sha256 = crate::output::hex(&sha2::Sha256::digest(&data));
         let sha512 = crate::output::hex(&sha2::Sha512::digest(&data));
         if sha256 != artifact.sha256 {
@@ -148,22 +221,306 @@ pub fn verify(dir: &Path) -> Result<(Vec<Failure>, usize)> {
         if sha512 != artifact.sha512 {
             fail("sha512 does not match manifest.json".into());
         }
-        let expected = expected_files(dir, &artifact.locale);
-        let problems = match artifact.kind.as_str() {
-            "mar" => check_mar(&data, &artifact.locale, &expected),
-            "tar.bz2" | "tar.xz" => {
-                check_tarball(&data, &artifact.kind, &artifact.locale, &expected)
+        actual.insert(&artifact.path, (data.len() as u64, sha256, sha512));
+        let expected = expected_by_locale
+            .entry(&artifact.locale)
+            .or_insert_with(|| expected_files(report.as_ref(), &artifact.locale));
+        let expected: &[(String, Vec<u8>)] = match expected {
+            Ok(files) => files,
+            Err(why) => {
+                out.unchecked.push(Failure {
+                    artifact: artifact.path.clone(),
+                    problem: why.clone(),
+                });
+                &[]
             }
-            "zip" => check_zip(&data, &artifact.locale, &expected),
-            "dmg" => check_dmg(&data, &artifact.locale, &expected),
-            "apk" => check_apk(&data, &artifact.locale, &expected),
+        };
+        let problems = match artifact.kind.as_str() {
+            "mar" => check_mar(&data, &artifact.locale, expected),
+            "tar.bz2" | "tar.xz" => {
+                check_tarball(&data, &artifact.kind, &artifact.locale, expected)
+            }
+            "zip" => check_zip(&data, &artifact.locale, expected),
+            "dmg" => check_dmg(&data, &artifact.locale, expected),
+            "apk" => check_apk(&data, &artifact.locale, expected),
             _ => Vec::new(),
         };
         for problem in problems {
             fail(problem);
         }
     }
-    Ok((failures, manifest.artifacts.len()))
+    let listed: BTreeMap<&str, &ArtifactRecord> = manifest
+        .artifacts
+        .iter()
+        .map(|a| (a.path.as_str(), a))
+        .collect();
+    for sums in ["SHA512SUMS", "SHA256SUMS", "target.checksums"] {
+        let problems = match read_summary(dir, sums) {
+            Ok(bytes) => check_sums(sums, &String::from_utf8_lossy(&bytes), &listed, &actual),
+            Err(e) => vec![format!("{e}; a repack writes it")],
+        };
+        out.failures
+            .extend(problems.into_iter().map(|problem| Failure {
+                artifact: sums.into(),
+                problem,
+            }));
+    }
+    let dir_outputs: BTreeSet<PathBuf> = report
+        .iter()
+        .flat_map(|r| &r.locales)
+        .flat_map(|l| &l.outputs)
+        .filter(|o| o.format == "dir")
+        .map(|o| o.path.clone())
+        .collect();
+    for stray in strays(dir, &listed, &dir_outputs) {
+        out.failures.push(Failure {
+            artifact: stray,
+            problem: "is not listed in manifest.json (a stale or foreign file?); remove it, \
+                      or repack into an empty directory"
+                .into(),
+        });
+    }
+    Ok(out)
+}
+
+/// `rel` as a path inside the output directory: only plain components, none of them a
+/// symlink. Nothing is opened.
+fn inside(dir: &Path, rel: &str) -> std::result::Result<PathBuf, String> {
+    let path = Path::new(rel);
+    if rel.is_empty() || !path.components().all(|c| matches!(c, Component::Normal(_))) {
+        return Err(
+            "refused: the path is absolute or has a '..' or '.' component; verify reads only \
+             files inside the output directory"
+                .into(),
+        );
+    }
+    let mut at = dir.to_path_buf();
+    let parts: Vec<Component<'_>> = path.components().collect();
+    for (i, part) in parts.iter().enumerate() {
+        at.push(part);
+        let meta = match std::fs::symlink_metadata(&at) {
+            Ok(meta) => meta,
+            Err(e) => return Err(format!("cannot be read: {e}")),
+        };
+        let last = i + 1 == parts.len();
+        let kind = meta.file_type();
+        if kind.is_symlink() {
+            return Err("refused: a symlink (not followed, not opened)".into());
+        }
+        if last && !kind.is_file() {
+            return Err(format!(
+                "refused: not a regular file ({}); not opened",
+                describe(&kind)
+            ));
+        }
+        if !last && !kind.is_dir() {
+            return Err(format!(
+                "cannot be read: {} is not a directory",
+                at.display()
+            ));
+        }
+    }
+    Ok(at)
+}
+
+/// What kind of file `kind` is, for messages.
+fn describe(kind: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if kind.is_dir() {
+        "a directory"
+    } else if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_char_device() || kind.is_block_device() {
+        "a device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// Reads the artifact `rel`, which `manifest.json` says holds `size` bytes: inside the
+/// directory, a regular file, and never more than `size` bytes read.
+fn read_artifact(dir: &Path, rel: &str, size: u64) -> std::result::Result<Vec<u8>, String> {
+    let path = inside(dir, rel)?;
+    let on_disk = std::fs::symlink_metadata(&path)
+        .map_err(|e| format!("cannot be read: {e}"))?
+        .len();
+    if on_disk != size {
+        return Err(format!("size {on_disk} but manifest.json says {size}"));
+    }
+    read_bounded(&path, size).map_err(|e| format!("cannot be read: {e}"))
+}
+
+/// Reads one of the run's summary files (`name` at the top of `dir`): a regular file of at
+/// most [`MAX_SUMMARY_BYTES`].
+fn read_summary(dir: &Path, name: &str) -> std::result::Result<Vec<u8>, String> {
+    let path = inside(dir, name)?;
+    read_bounded(&path, MAX_SUMMARY_BYTES).map_err(|e| e.to_string())
+}
+
+/// At most `limit` bytes of `path`; more is an error. Opened with `O_NOFOLLOW`, so that a
+/// symlink swapped in after the check is not followed either.
+fn read_bounded(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)?;
+    let mut data = Vec::new();
+    file.take(limit + 1).read_to_end(&mut data)?;
+    if data.len() as u64 > limit {
+        return Err(std::io::Error::other(format!(
+            "larger than the {limit} bytes expected"
+        )));
+    }
+    Ok(data)
+}
+
+/// The problems of one checksum file: each line parses, names an artifact once (per
+/// algorithm), with its digest and size; every artifact is listed.
+fn check_sums(
+    name: &str,
+    text: &str,
+    listed: &BTreeMap<&str, &ArtifactRecord>,
+    actual: &BTreeMap<&str, (u64, String, String)>,
+) -> Vec<String> {
+    let beetmover = name == "target.checksums";
+    let mut problems = Vec::new();
+    let mut seen: BTreeSet<(String, &str)> = BTreeSet::new();
+    let lines: Vec<&str> = if beetmover {
+        // One line per digest, no final newline.
+        if text.is_empty() {
+            Vec::new()
+        } else {
+            text.split('\n').collect()
+        }
+    } else {
+        if !text.is_empty() && !text.ends_with('\n') {
+            problems.push("does not end with a newline (cut short?)".into());
+        }
+        text.lines().collect()
+    };
+    for (n, line) in lines.iter().enumerate() {
+        let n = n + 1;
+        let parsed = if beetmover {
+            let mut f = line.splitn(4, ' ');
+            match (f.next(), f.next(), f.next(), f.next()) {
+                (Some(hex), Some(alg @ ("sha512" | "sha256")), Some(size), Some(path)) => size
+                    .parse::<u64>()
+                    .ok()
+                    .map(|size| (hex, alg, Some(size), path)),
+                _ => None,
+            }
+        } else {
+            let alg = if name == "SHA512SUMS" {
+                "sha512"
+            } else {
+                "sha256"
+            };
+            line.split_once("  ")
+                .map(|(hex, path)| (hex, alg, None, path))
+        };
+        let Some((hex, alg, size, path)) = parsed else {
+            problems.push(format!("line {n} is malformed: {line:?}"));
+            continue;
+        };
+        let digits = if alg == "sha512" { 128 } else { 64 };
+        if hex.len() != digits
+            || !hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        {
+            problems.push(format!("line {n}: {hex:?} is not a {alg} digest"));
+            continue;
+        }
+        let Some(record) = listed.get(path) else {
+            problems.push(format!(
+                "line {n} lists {path:?}, which is not an artifact of manifest.json"
+            ));
+            continue;
+        };
+        if !seen.insert((path.to_owned(), alg)) {
+            problems.push(format!("line {n} lists {path} a second time"));
+            continue;
+        }
+        let (want_size, want_hex) = match actual.get(path) {
+            Some((size, sha256, sha512)) => (*size, if alg == "sha512" { sha512 } else { sha256 }),
+            None => (
+                record.size,
+                if alg == "sha512" {
+                    &record.sha512
+                } else {
+                    &record.sha256
+                },
+            ),
+        };
+        if hex != want_hex {
+            problems.push(format!(
+                "line {n}: the {alg} of {path} does not match the file"
+            ));
+        }
+        if let Some(size) = size
+            && size != want_size
+        {
+            problems.push(format!(
+                "line {n}: {path} has {want_size} bytes, not {size}"
+            ));
+        }
+    }
+    let algorithms: &[&str] = match name {
+        "SHA512SUMS" => &["sha512"],
+        "SHA256SUMS" => &["sha256"],
+        _ => &["sha512", "sha256"],
+    };
+    for path in listed.keys() {
+        for alg in algorithms {
+            if !seen.contains(&((*path).to_owned(), *alg)) {
+                problems.push(format!("does not list the {alg} of {path}"));
+            }
+        }
+    }
+    problems
+}
+
+/// Files under `dir` that are neither artifacts of `manifest.json` nor the run's own
+/// bookkeeping, as paths relative to `dir`. Symlinks are not followed.
+fn strays(
+    dir: &Path,
+    listed: &BTreeMap<&str, &ArtifactRecord>,
+    dir_outputs: &BTreeSet<PathBuf>,
+) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut walk = walkdir::WalkDir::new(dir)
+        .follow_links(false)
+        .sort_by_file_name()
+        .min_depth(1)
+        .into_iter();
+    while let Some(entry) = walk.next() {
+        let Ok(entry) = entry else { continue };
+        let Ok(rel) = entry.path().strip_prefix(dir) else {
+            continue;
+        };
+        let top_level = entry.depth() == 1;
+        let name = entry.file_name().to_string_lossy();
+        let skip_dir = entry.file_type().is_dir()
+            && ((top_level && name.starts_with(".l10n-repack")) || dir_outputs.contains(rel));
+        if skip_dir {
+            walk.skip_current_dir();
+            continue;
+        }
+        if entry.file_type().is_dir()
+            || (top_level
+                && (BOOKKEEPING.contains(&name.as_ref()) || name.starts_with(".l10n-repack")))
+        {
+            continue;
+        }
+        let rel = rel.to_string_lossy().into_owned();
+        if !listed.contains_key(rel.as_str()) {
+            found.push(rel);
+        }
+    }
+    found
 }
 
 /// Every `expected` langpack file (flat path) is in the package's jars, byte for byte.
@@ -264,17 +621,24 @@ fn check_tarball(
     let Ok(entries) = archive.entries() else {
         return vec!["not a readable tarball".into()];
     };
-    let (mut omni, mut browser) = (None, None);
+    let (mut omni, mut browser, mut precomplete) = (None, None, None);
+    let mut tree: Vec<(String, bool)> = Vec::new();
     for entry in entries {
         let Ok(mut entry) = entry else {
             return vec!["the tarball is corrupt".into()];
         };
         let path = entry.path_bytes().into_owned();
+        let text = String::from_utf8_lossy(&path);
+        if let Some((_, rel)) = text.trim_end_matches('/').split_once('/') {
+            tree.push((rel.to_owned(), entry.header().entry_type().is_dir()));
+        }
         let rel: Vec<&[u8]> = path.split(|&b| b == b'/').skip(1).collect();
         let slot = if rel == [&b"omni.ja"[..]] {
             &mut omni
         } else if rel == [&b"browser"[..], &b"omni.ja"[..]] {
             &mut browser
+        } else if rel == [&b"precomplete"[..]] {
+            &mut precomplete
         } else {
             continue;
         };
@@ -287,7 +651,25 @@ fn check_tarball(
     let Some(omni) = omni else {
         return vec!["the package has no omni.ja".into()];
     };
-    check_package_jars(&omni, browser.as_deref(), locale, expected)
+    let mut problems = check_package_jars(&omni, browser.as_deref(), locale, expected);
+    if let Some(text) = precomplete {
+        let files: BTreeSet<&str> = tree
+            .iter()
+            .filter(|(_, d)| !d)
+            .map(|(p, _)| p.as_str())
+            .collect();
+        let dirs: BTreeSet<String> = tree
+            .iter()
+            .filter(|(_, d)| *d)
+            .map(|(p, _)| p.clone())
+            .collect();
+        problems.extend(check_precomplete(
+            &String::from_utf8_lossy(&text),
+            &files,
+            Some(&dirs),
+        ));
+    }
+    problems
 }
 
 /// The checks on a package's two jars: the app jar says the locale, and every expected
@@ -325,7 +707,23 @@ fn check_zip(data: &[u8], locale: &str, expected: &[(String, Vec<u8>)]) -> Vec<S
         Some(Err(e)) => return vec![format!("browser/omni.ja cannot be read: {e}")],
         other => other.and_then(|r| r.ok()),
     };
-    check_package_jars(&omni, browser.as_deref(), locale, expected)
+    let mut problems = check_package_jars(&omni, browser.as_deref(), locale, expected);
+    match read("precomplete") {
+        Some(Ok(text)) => {
+            let files: BTreeSet<&str> = entries
+                .iter()
+                .filter_map(|e| e.name.split_once('/').map(|(_, r)| r))
+                .collect();
+            problems.extend(check_precomplete(
+                &String::from_utf8_lossy(&text),
+                &files,
+                None,
+            ));
+        }
+        Some(Err(e)) => problems.push(format!("precomplete cannot be read: {e}")),
+        None => {}
+    }
+    problems
 }
 
 /// An Android APK: unsigned (no v1 signature file, no APK Signing Block), every stored
@@ -396,7 +794,34 @@ fn check_dmg(data: &[u8], locale: &str, expected: &[(String, Vec<u8>)]) -> Vec<S
     let Some(omni) = jar("omni.ja") else {
         return vec!["the package has no omni.ja".into()];
     };
-    check_package_jars(omni, jar("browser/omni.ja"), locale, expected)
+    let mut problems = check_package_jars(omni, jar("browser/omni.ja"), locale, expected);
+    if let Some(text) = jar("precomplete") {
+        // precomplete's paths are relative to the bundle (`Contents/…`).
+        let mut files = BTreeSet::new();
+        let mut dirs = BTreeSet::new();
+        for e in &volume.entries {
+            let Some((bundle, rest)) = e.path.split_once('/') else {
+                continue;
+            };
+            if !bundle.ends_with(".app") {
+                continue;
+            }
+            match e.node {
+                packagers::hfs::HfsNode::Dir => {
+                    dirs.insert(rest.to_owned());
+                }
+                _ => {
+                    files.insert(rest);
+                }
+            }
+        }
+        problems.extend(check_precomplete(
+            &String::from_utf8_lossy(text),
+            &files,
+            Some(&dirs),
+        ));
+    }
+    problems
 }
 
 /// Where a macOS bundle keeps the app directory's files.
@@ -460,36 +885,259 @@ fn check_mar(data: &[u8], locale: &str, expected: &[(String, Vec<u8>)]) -> Vec<S
             info.channel
         ));
     }
-    let added: BTreeSet<String> = member(update::MANIFEST)
-        .map(|m| {
-            String::from_utf8_lossy(&m)
-                .lines()
-                .filter_map(|l| l.strip_prefix("add \""))
-                .filter_map(|l| l.split('"').next())
-                // createprecomplete.py leaves out anything under distribution/.
-                .filter(|f| !f.contains("distribution/"))
-                .map(str::to_owned)
-                .collect()
-        })
+    let names: BTreeSet<&str> = entries
+        .iter()
+        .map(|e| e.name.as_str())
+        .filter(|n| *n != update::MANIFEST)
+        .collect();
+    let removed_files =
+        member(&format!("{app}removed-files")).map(|d| String::from_utf8_lossy(&d).into_owned());
+    match member(update::MANIFEST) {
+        Some(manifest) => problems.extend(check_update_manifest(
+            &String::from_utf8_lossy(&manifest),
+            &names,
+            removed_files.as_deref(),
+        )),
+        None => problems.push(format!("the MAR has no readable {}", update::MANIFEST)),
+    }
+    // precomplete's paths are relative to where the update applies, as the MAR's names.
+    match member(&format!("{app}precomplete")) {
+        Some(text) => problems.extend(check_precomplete(
+            &String::from_utf8_lossy(&text),
+            &names,
+            None,
+        )),
+        None => problems.push("the MAR has no readable precomplete".into()),
+    }
+    problems
+}
+
+/// An update instruction (`kind "arg" "arg"`) split into its kind and arguments; `None`
+/// when the line is not one: a quote inside an argument, text after the last one, or no
+/// argument at all.
+fn parse_instruction(line: &str) -> Option<(&str, Vec<&str>)> {
+    let (kind, mut rest) = line.split_once(' ')?;
+    let mut args = Vec::new();
+    while !rest.is_empty() {
+        let quoted = rest.strip_prefix('"')?;
+        let (arg, after) = quoted.split_once('"')?;
+        args.push(arg);
+        rest = match after.strip_prefix(' ') {
+            Some(next) if !next.is_empty() => next,
+            Some(_) => return None,
+            None if after.is_empty() => after,
+            None => return None,
+        };
+    }
+    (!args.is_empty() && !kind.is_empty()).then_some((kind, args))
+}
+
+/// The problems of a complete update's `updatev3.manifest` over a MAR whose members
+/// (without the manifest) are `members`: each instruction must be one the package makes.
+fn check_update_manifest(
+    text: &str,
+    members: &BTreeSet<&str>,
+    removed_files: Option<&str>,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    let file = update::MANIFEST;
+    for name in members {
+        if name.chars().any(|c| c.is_control() || c == '"') {
+            problems.push(format!(
+                "the member name {name:?} holds a control character or a '\"', which an \
+                 update instruction cannot hold"
+            ));
+        }
+    }
+    // The removals the package's removed-files makes, as the writer writes them.
+    let allowed_removals: BTreeSet<String> = update::manifest(&[], removed_files)
+        .map(|m| m.lines().skip(1).map(str::to_owned).collect())
         .unwrap_or_default();
-    let removed: BTreeSet<String> = member(&format!("{app}precomplete"))
-        .map(|p| {
-            String::from_utf8_lossy(&p)
-                .lines()
-                .filter_map(|l| l.strip_prefix("remove \""))
-                .filter_map(|l| l.split('"').next())
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default();
-    // precomplete leaves out what the manifest adds with add-if/add-if-not.
-    if added != removed {
-        let only_added: Vec<&String> = added.difference(&removed).collect();
-        let only_removed: Vec<&String> = removed.difference(&added).collect();
+    let mut added: BTreeSet<&str> = BTreeSet::new();
+    let mut removals: Vec<(usize, &str, &str, &str)> = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let n = n + 1;
+        let Some((kind, args)) = parse_instruction(line) else {
+            problems.push(format!("{file} line {n} is malformed: {line:?}"));
+            continue;
+        };
+        let target = match (kind, args.as_slice()) {
+            ("type", [t]) if n == 1 && *t == "complete" => continue,
+            ("add", [f]) => Some(*f),
+            ("add-if", [dir, f]) if f.strip_prefix(dir).is_some_and(|r| r.starts_with('/')) => {
+                Some(*f)
+            }
+            ("add-if-not", [a, f]) if a == f => Some(*f),
+            ("remove" | "rmdir" | "rmrfdir", [f]) => {
+                removals.push((n, kind, f, line));
+                None
+            }
+            _ => {
+                problems.push(format!(
+                    "{file} line {n} is not an instruction of a complete update: {line:?}"
+                ));
+                None
+            }
+        };
+        if let Some(f) = target {
+            if !members.contains(f) {
+                problems.push(format!(
+                    "{file} line {n} adds {f:?}, which is not in the MAR"
+                ));
+            } else if !added.insert(f) {
+                problems.push(format!("{file} line {n} adds {f:?} a second time"));
+            }
+        }
+    }
+    if !text.starts_with("type \"complete\"\n") {
+        problems.push(format!("{file} does not start with type \"complete\""));
+    }
+    for (n, kind, f, line) in removals {
+        let hits_added = match kind {
+            "remove" => added.contains(f),
+            "rmrfdir" => added.iter().any(|a| a.starts_with(f)),
+            _ => false,
+        };
+        if hits_added {
+            problems.push(format!(
+                "{file} line {n} ({line:?}) removes {f:?}, which the update adds: an injected \
+                 instruction?"
+            ));
+        } else if !allowed_removals.contains(line) {
+            problems.push(format!(
+                "{file} line {n} ({line:?}) is not from the package's removed-files"
+            ));
+        }
+    }
+    for name in members.difference(&added) {
         problems.push(format!(
-            "precomplete does not match updatev3.manifest (only added: {only_added:?}, only \
-             in precomplete: {only_removed:?})"
+            "{file} has no add instruction for the member {name:?}"
         ));
     }
     problems
+}
+
+/// The problems of a `precomplete` over a package whose files (paths relative to where the
+/// update applies, `precomplete` among them) are `files`, and whose directories are `dirs`
+/// when known: each line a `remove` of one of the files or an `rmdir` of a directory, and
+/// every file but those `createprecomplete.py` leaves out removed.
+fn check_precomplete(
+    text: &str,
+    files: &BTreeSet<&str>,
+    dirs: Option<&BTreeSet<String>>,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut removed: BTreeSet<&str> = BTreeSet::new();
+    for (n, line) in text.lines().enumerate() {
+        let n = n + 1;
+        match parse_instruction(line)
+            .as_ref()
+            .map(|(k, a)| (*k, a.as_slice()))
+        {
+            Some(("remove", [f])) => {
+                if !files.contains(f) {
+                    problems.push(format!(
+                        "precomplete line {n} removes {f:?}, which the package does not hold"
+                    ));
+                }
+                removed.insert(f);
+            }
+            Some(("rmdir", [d])) => {
+                let known = match dirs {
+                    Some(dirs) => d.strip_suffix('/').is_some_and(|d| dirs.contains(d)),
+                    None => {
+                        d.ends_with('/') && !d.starts_with('/') && !d.split('/').any(|c| c == "..")
+                    }
+                };
+                if !known {
+                    problems.push(format!(
+                        "precomplete line {n} removes the directory {d:?}, which the package \
+                         does not hold"
+                    ));
+                }
+            }
+            _ => problems.push(format!(
+                "precomplete line {n} is not a well-formed remove or rmdir: {line:?}"
+            )),
+        }
+    }
+    for f in files {
+        let left_out = f.ends_with("channel-prefs.js")
+            || f.ends_with("update-settings.ini")
+            || f.contains("distribution/");
+        if !left_out && !removed.contains(f) {
+            problems.push(format!("precomplete does not remove {f:?}"));
+        }
+    }
+    problems
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instructions_parse_only_when_well_formed() {
+        assert_eq!(
+            parse_instruction("add-if \"d\" \"d/f\""),
+            Some(("add-if", vec!["d", "d/f"]))
+        );
+        for bad in [
+            "add \"a\"b\"",
+            "add \"a\" ",
+            "add a",
+            "add",
+            "add \"a\"x",
+            " \"a\"",
+        ] {
+            assert_eq!(parse_instruction(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn manifests_are_checked_against_the_members() {
+        let members: BTreeSet<&str> = ["libxul.so", "precomplete", "old/keep"].into();
+        let good = update::manifest(
+            &update::member_order(members.iter().copied()),
+            Some("gone.so\n"),
+        )
+        .unwrap();
+        assert_eq!(
+            check_update_manifest(&good, &members, Some("gone.so\n")),
+            Vec::<String>::new()
+        );
+        let bad = format!("{good}remove \"libxul.so\"\nrmrfdir \"old/\"\nremove \"x\"\n");
+        let problems = check_update_manifest(&bad, &members, Some("gone.so\n"));
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems[0].contains("removes \"libxul.so\", which the update adds"));
+        assert!(problems[1].contains("removes \"old/\", which the update adds"));
+        assert!(problems[2].contains("is not from the package's removed-files"));
+        let missing = good.replace("add \"precomplete\"\n", "");
+        assert_eq!(
+            check_update_manifest(&missing, &members, Some("gone.so\n")),
+            ["updatev3.manifest has no add instruction for the member \"precomplete\""]
+        );
+    }
+
+    #[test]
+    fn precomplete_is_checked_against_the_files() {
+        let files: BTreeSet<&str> = ["a", "b/c", "update-settings.ini"].into();
+        let dirs: BTreeSet<String> = ["b".to_owned()].into();
+        let good = "remove \"b/c\"\nremove \"a\"\nrmdir \"b/\"\n";
+        assert!(check_precomplete(good, &files, Some(&dirs)).is_empty());
+        let problems = check_precomplete(
+            "remove \"b/c\"\nremove \"libxul.so\"\nrmdir \"z/\"\nadd \"a\"\n",
+            &files,
+            Some(&dirs),
+        );
+        assert_eq!(
+            problems,
+            [
+                "precomplete line 2 removes \"libxul.so\", which the package does not hold",
+                "precomplete line 3 removes the directory \"z/\", which the package does not hold",
+                "precomplete line 4 is not a well-formed remove or rmdir: \"add \\\"a\\\"\"",
+                "precomplete does not remove \"a\"",
+            ]
+        );
+    }
 }

@@ -77,17 +77,7 @@ pub fn read_entries(jar: &[u8]) -> Result<Vec<EntryInfo>> {
     let mut archive = zip::ZipArchive::new(Cursor::new(jar)).map_err(|e| Error::Jar {
         reason: e.to_string(),
     })?;
-    // The `zip` crate keeps one entry per name, so count the directory's records ourselves.
-    let listed = usize::from(u16::from_le_bytes([jar[end + 10], jar[end + 11]]));
-    if listed != usize::from(u16::MAX) && listed != archive.len() {
-        return Err(Error::Jar {
-            reason: format!(
-                "its central directory lists {listed} entries under {} distinct names: an \
-                 entry name appears twice",
-                archive.len()
-            ),
-        });
-    }
+    check_records(jar, end, &archive)?;
     let mut entries = Vec::with_capacity(archive.len());
     for index in 0..archive.len() {
         let file = archive.by_index_raw(index).map_err(|e| Error::Jar {
@@ -139,6 +129,56 @@ pub fn read_entries(jar: &[u8]) -> Result<Vec<EntryInfo>> {
         });
     }
     Ok(entries)
+}
+
+/// Checks that the central directory holds one record per distinct name, and no more
+/// records than the `zip` crate read.
+///
+/// The `zip` crate keeps one entry per name, so a name that appears twice would otherwise
+/// pass unseen, and it reads only as many records as the end record (or the zip64 end
+/// record, when the classic one says `0xFFFF`) claims, while Firefox's nsZipArchive walks
+/// every record up to the end record. So the records are walked here as Firefox walks
+/// them, and counted.
+fn check_records(jar: &[u8], end: usize, archive: &zip::ZipArchive<Cursor<&[u8]>>) -> Result<()> {
+    let start = usize::try_from(archive.central_directory_start()).unwrap_or(usize::MAX);
+    let mut names: Vec<&[u8]> = Vec::with_capacity(archive.len());
+    let mut at = start;
+    while at < end && jar.get(at..at + 4) == Some(b"PK\x01\x02") {
+        let Some(fixed) = jar.get(at..at + 46) else {
+            break;
+        };
+        let field =
+            |offset: usize| usize::from(u16::from_le_bytes([fixed[offset], fixed[offset + 1]]));
+        let name_end = at + 46 + field(28);
+        let Some(name) = jar.get(at + 46..name_end) else {
+            break;
+        };
+        names.push(name);
+        at = name_end + field(30) + field(32);
+    }
+    let records = names.len();
+    let mut sorted = names.clone();
+    sorted.sort_unstable();
+    let twice = sorted.windows(2).find(|w| w[0] == w[1]).map(|w| w[0]);
+    if let Some(name) = twice {
+        let distinct = records - sorted.windows(2).filter(|w| w[0] == w[1]).count();
+        return Err(Error::Jar {
+            reason: format!(
+                "its central directory lists {records} entries under {distinct} distinct \
+                 names: an entry name appears twice ('{}')",
+                String::from_utf8_lossy(name)
+            ),
+        });
+    }
+    if archive.has_duplicate_names() || records != archive.len() {
+        return Err(Error::Jar {
+            reason: format!(
+                "its central directory holds {records} records but its end record lists {}",
+                archive.len()
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Where the end of central directory record (`PK\x05\x06`, 22 bytes plus its comment) is,
@@ -632,6 +672,85 @@ mod tests {
         let error = read_entries(&outer[..cut]).unwrap_err().to_string();
         assert!(error.contains("cut short"), "{error}");
         assert!(read_entries(&outer[..10]).is_err());
+    }
+
+    /// `jar` with its end record turned into zip64 form: a zip64 end record with the real
+    /// counts, its locator, and a classic end record saying `0xFFFF`.
+    fn with_zip64_end(jar: &[u8]) -> Vec<u8> {
+        let end = end_record(jar).unwrap();
+        let count = u64::from(u16::from_le_bytes([jar[end + 10], jar[end + 11]]));
+        let size = u64::from(u32::from_le_bytes(
+            jar[end + 12..end + 16].try_into().unwrap(),
+        ));
+        let start = u64::from(u32::from_le_bytes(
+            jar[end + 16..end + 20].try_into().unwrap(),
+        ));
+        let mut out = jar[..end].to_vec();
+        let record = out.len() as u64;
+        out.extend_from_slice(b"PK\x06\x06");
+        out.extend_from_slice(&44u64.to_le_bytes());
+        out.extend_from_slice(&45u16.to_le_bytes());
+        out.extend_from_slice(&45u16.to_le_bytes());
+        out.extend_from_slice(&[0; 8]);
+        out.extend_from_slice(&count.to_le_bytes());
+        out.extend_from_slice(&count.to_le_bytes());
+        out.extend_from_slice(&size.to_le_bytes());
+        out.extend_from_slice(&start.to_le_bytes());
+        out.extend_from_slice(b"PK\x06\x07");
+        out.extend_from_slice(&0u32.to_le_bytes());
+        out.extend_from_slice(&record.to_le_bytes());
+        out.extend_from_slice(&1u32.to_le_bytes());
+        out.extend_from_slice(b"PK\x05\x06");
+        out.extend_from_slice(&[0; 4]);
+        out.extend_from_slice(&[0xff; 4]);
+        out.extend_from_slice(&jar[end + 12..end + 22]);
+        out
+    }
+
+    #[test]
+    fn a_name_twice_is_refused_behind_a_zip64_end_record() {
+        let mut items = sample();
+        items.push((
+            "res/multilocale.txt".into(),
+            b"evil\n".to_vec(),
+            Method::Stored,
+        ));
+        let plain = build(&items);
+        let zip64 = with_zip64_end(&plain);
+        // The zip crate reads the zip64 form, and keeps one entry per name.
+        let archive = zip::ZipArchive::new(Cursor::new(&zip64)).unwrap();
+        assert_eq!(archive.len(), items.len() - 1);
+        for jar in [&plain, &zip64] {
+            let error = read_entries(jar).unwrap_err().to_string();
+            assert!(
+                error.contains(
+                    "its central directory lists 6 entries under 5 distinct names: an entry \
+                     name appears twice ('res/multilocale.txt')"
+                ),
+                "{error}"
+            );
+        }
+        // Without the duplicate the zip64 form reads as the plain one.
+        let good = build(&sample());
+        assert_eq!(
+            read_entries(&with_zip64_end(&good)).unwrap(),
+            read_entries(&good).unwrap()
+        );
+    }
+
+    #[test]
+    fn records_past_the_count_of_the_end_record_are_refused() {
+        let mut jar = build(&sample());
+        let end = end_record(&jar).unwrap();
+        // Claim one record fewer than the directory holds: Firefox walks them all.
+        for at in [end + 8, end + 10] {
+            jar[at] -= 1;
+        }
+        let error = read_entries(&jar).unwrap_err().to_string();
+        assert!(
+            error.contains("its central directory holds 5 records but its end record lists 4"),
+            "{error}"
+        );
     }
 
     #[test]

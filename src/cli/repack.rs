@@ -206,7 +206,7 @@ impl RepackArgs {
         print!("{table}");
         let mut all_ok = outcomes.iter().all(|o| o.status == Status::Ok);
         if self.verify {
-            all_ok &= super::verify::report(&plan.output_dir)?;
+            all_ok &= super::verify::report(&plan.output_dir, false)?;
         }
         Ok(if all_ok {
             Outcome::Complete

@@ -4,14 +4,20 @@
 //! file, then `rmdir "<dir>/"` for every directory, each list sorted in reverse (Python's
 //! code-point order, which is UTF-8 byte order), lines ending in `\n`. Files ending in
 //! `channel-prefs.js` or `update-settings.ini` and anything under `distribution/` are left
-//! out. The file lists itself.
+//! out. The file lists itself. A name with a control character or a `"` is refused
+//! (`update::check_name`): it could add instructions of its own.
+
+use crate::error::Result;
+use crate::update::check_name;
 
 /// Builds `precomplete` for a tree given as app-relative paths, each flagged as a directory
-/// or not. The caller includes `precomplete` itself among the files.
-pub fn generate<'a>(entries: impl IntoIterator<Item = (&'a str, bool)>) -> Vec<u8> {
+/// or not. The caller includes `precomplete` itself among the files. A name that
+/// `update::check_name` refuses is an error.
+pub fn generate<'a>(entries: impl IntoIterator<Item = (&'a str, bool)>) -> Result<Vec<u8>> {
     let mut files = Vec::new();
     let mut dirs = Vec::new();
     for (path, is_dir) in entries {
+        check_name(NAME, path)?;
         if is_dir {
             if !format!("{path}/").contains("distribution/") {
                 dirs.push(format!("{path}/"));
@@ -34,8 +40,11 @@ pub fn generate<'a>(entries: impl IntoIterator<Item = (&'a str, bool)>) -> Vec<u
     for dir in &dirs {
         out.push_str(&format!("rmdir \"{dir}\"\n"));
     }
-    out.into_bytes()
+    Ok(out.into_bytes())
 }
+
+/// The file's name, for errors.
+const NAME: &str = "precomplete";
 
 #[cfg(test)]
 mod tests {
@@ -61,6 +70,19 @@ remove \"application.ini\"\n\
 rmdir \"defaults/pref/\"\n\
 rmdir \"defaults/\"\n\
 rmdir \"browser/\"\n";
-        assert_eq!(String::from_utf8(generate(tree)).unwrap(), want);
+        assert_eq!(String::from_utf8(generate(tree).unwrap()).unwrap(), want);
+    }
+
+    #[test]
+    fn names_that_would_add_instructions_are_refused() {
+        let name = "browser/a\"\nremove \"libxul.so";
+        let error = generate([("libxul.so", false), (name, false)])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.starts_with(&format!("cannot write precomplete: the file name {name:?}")),
+            "{error}"
+        );
+        assert!(generate([("browser/a\tb", true)]).is_err());
     }
 }

@@ -15,6 +15,7 @@ mod reliability;
 mod reliability_langpacks;
 mod reliability_outputs;
 mod reliability_strings;
+mod reliability_verify;
 mod repack;
 mod strings;
 mod update;
