@@ -943,7 +943,9 @@ pub fn run(
                 (Some(Ok(key)), true) => resume::load(&plan.output_dir, locale, key),
                 _ => None,
             };
-            let outcome = if let Some(earlier) = earlier {
+            let outcome = if let Some(mut earlier) = earlier {
+                // Same bytes (the key says so), perhaps at another path: verify reads this.
+                earlier.langpack = source.as_ref().map(|s| s.path().to_owned());
                 earlier
             } else if stop.load(Ordering::Relaxed) {
                 LocaleOutcome::skipped(locale)

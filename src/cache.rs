@@ -52,16 +52,22 @@ pub fn key(input_sha256: &str, mtime: u64, shared: Shared) -> String {
     hex(&Sha256::digest(text.as_bytes()))
 }
 
+/// The largest `pieces.bin` read: the shared pieces of every format of a real build are a
+/// few hundred MB.
+const MAX_PIECES_BYTES: u64 = 8 << 30;
+
 /// The cached pieces for `key`, checked against their digest; else why not.
 pub fn load(dir: &Path, key: &str) -> std::result::Result<Vec<u8>, String> {
-    let index =
-        std::fs::read(dir.join(INDEX)).map_err(|e| format!("no usable cache.json ({e})"))?;
+    // The cache is an input handed between tasks: regular files only, read with a bound.
+    let index = crate::input::read_regular(&dir.join(INDEX), 1 << 20)
+        .map_err(|e| format!("no usable cache.json ({e})"))?;
     let index: Index =
         serde_json::from_slice(&index).map_err(|e| format!("cache.json is not readable ({e})"))?;
     if index.key != key {
         return Err("it was made for another en-US package or other settings".into());
     }
-    let bytes = std::fs::read(dir.join(PIECES)).map_err(|e| format!("pieces.bin: {e}"))?;
+    let bytes = crate::input::read_regular(&dir.join(PIECES), MAX_PIECES_BYTES)
+        .map_err(|e| format!("pieces.bin: {e}"))?;
     if hex(&Sha256::digest(&bytes)) != index.sha256 {
         return Err("pieces.bin does not match its digest (corrupt)".into());
     }

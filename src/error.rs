@@ -79,8 +79,8 @@ pub enum Error {
     /// every value that reaches a name is checked where it is read).
     #[error(
         "refusing to write {name:?}: it does not resolve inside the output directory {dir} \
-         (an absolute path, '..', a control character or a symlink on the way); remove the \
-         symlink, or report this as a bug"
+         (an absolute path, '..', a control character, or a symlink or a file where a \
+         directory should be); remove that symlink or file, or report this as a bug"
     )]
     OutsideOutput {
         /// The output directory.
@@ -138,7 +138,7 @@ pub enum Error {
         "the outputs of {written} locale(s) are written and complete, but the summary files \
          (report.json, fallbacks.txt, SHA512SUMS, SHA256SUMS, target.checksums, \
          manifest.json) could not be: {source}; fix that (free space) and rerun with --resume, \
-         which writes them without repacking"
+         which repacks only the locales it has no record of and writes the summary"
     )]
     Summary {
         /// How many locales were written.

@@ -90,6 +90,9 @@ impl AtomicDir {
         let size = tree_size(self.temp.path()).map_err(|e| Error::io(&path, e))?;
         fs::set_permissions(self.temp.path(), fs::Permissions::from_mode(0o755))
             .map_err(|e| Error::io(&path, e))?;
+        // A signal's sweep waits until the tree has its final name: between moving the old
+        // tree aside and the rename, it would remove both.
+        let _renaming = creating(&path)?;
         if path.exists() {
             // Move the old tree aside first, so the final name never holds a mix.
             // Beside the temporary tree, with its random part: unique, never a final name.
@@ -131,8 +134,13 @@ fn creating(path: &Path) -> Result<std::sync::RwLockReadGuard<'static, bool>> {
 /// one package per thread) would otherwise stay until the next run into `dir`.
 pub fn remove_temporaries_on_signal(dir: &Path) -> Result<()> {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
-        .map_err(|e| Error::io(dir, e))?;
+    // A signal the process was started with ignored (`nohup`, a background job's SIGINT)
+    // stays ignored: catching it would make it end the run.
+    let caught: Vec<i32> = [SIGINT, SIGTERM, SIGHUP]
+        .into_iter()
+        .filter(|&signal| !is_ignored(signal))
+        .collect();
+    let mut signals = signal_hook::iterator::Signals::new(caught).map_err(|e| Error::io(dir, e))?;
     let dir = dir.to_owned();
     std::thread::Builder::new()
         .name("signals".into())
@@ -153,13 +161,27 @@ pub fn remove_temporaries_on_signal(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Whether `signal`'s disposition is "ignore".
+fn is_ignored(signal: i32) -> bool {
+    // SAFETY: sigaction(2) with a null new action only reads the current one into `old`,
+    // a zeroed plain C struct it fully owns.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(signal, std::ptr::null(), &raw mut old) == 0
+            && old.sa_sigaction == libc::SIG_IGN
+    }
+}
+
 /// An advisory lock on an output directory (`flock` on the directory itself, so nothing is
 /// created for it), held for a whole run: a second run into the same directory would remove
 /// the first one's temporaries as leftovers, so it is refused instead. The lock goes with
 /// the process, even a killed one.
 #[derive(Debug)]
 pub struct DirLock {
-    _dir: File,
+    _dir: Option<File>,
+    /// Why the directory could not be locked, on a filesystem without `flock` on
+    /// directories (NFS, some FUSE mounts): the run goes on unlocked, with this warning.
+    pub unsupported: Option<String>,
 }
 
 impl DirLock {
@@ -167,7 +189,25 @@ impl DirLock {
     pub fn acquire(dir: &Path) -> Result<DirLock> {
         let handle = File::open(dir).map_err(|e| Error::io(dir, e))?;
         match handle.try_lock() {
-            Ok(()) => Ok(DirLock { _dir: handle }),
+            Ok(()) => Ok(DirLock {
+                _dir: Some(handle),
+                unsupported: None,
+            }),
+            Err(fs::TryLockError::Error(e))
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::EBADF | libc::ENOLCK | libc::EOPNOTSUPP | libc::ENOSYS)
+                ) =>
+            {
+                Ok(DirLock {
+                    _dir: None,
+                    unsupported: Some(format!(
+                        "--output-dir {}: cannot be locked on this filesystem ({e}); make \
+                         sure no other run writes there",
+                        dir.display()
+                    )),
+                })
+            }
             Err(fs::TryLockError::WouldBlock) => Err(Error::Usage(format!(
                 "--output-dir {}: another l10n-repack run is writing there (it holds the \
                  directory's lock); wait for it to finish, or give another output directory",

@@ -33,7 +33,7 @@ struct Record {
 pub fn key(plan: &RepackPlan, locale: &str, source: &LangpackSource) -> Result<String> {
     let mut hasher = Sha256::new();
     hasher.update(format!(
-        "l10n-repack {} resume 1\n",
+        "l10n-repack {} resume 2\n",
         env!("CARGO_PKG_VERSION")
     ));
     hasher.update(format!("{}\n{locale}\n", plan.input_sha256));

@@ -80,7 +80,7 @@ const BOOKKEEPING: &[&str] = &[
 ];
 
 /// The most verify reads of `manifest.json`, `report.json` or a checksum file.
-const MAX_SUMMARY_BYTES: u64 = 64 << 20;
+const MAX_SUMMARY_BYTES: u64 = 1 << 30;
 
 /// What the run's report says about a locale: its langpack, and which files it changed.
 #[derive(Deserialize)]

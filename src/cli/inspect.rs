@@ -33,18 +33,8 @@ pub fn listing(path: &std::path::Path) -> Result<String> {
             path.display()
         )));
     }
-    // Opening a FIFO would block: only regular files (or links to them) are read.
-    match std::fs::metadata(path) {
-        Ok(meta) if meta.is_file() => {}
-        Ok(_) => {
-            return Err(Error::Usage(format!(
-                "{}: not a regular file; give a MAR file",
-                path.display()
-            )));
-        }
-        Err(e) => return Err(Error::io(path, e)),
-    }
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    // Never blocks on a FIFO; refuses anything but a regular file.
+    let file = crate::input::open_regular(path, u64::MAX).map_err(|e| Error::io(path, e))?;
     let reader =
         packagers::mar::MarReader::new(std::io::BufReader::new(file)).map_err(|source| {
             Error::FileFormat {

@@ -156,7 +156,10 @@ impl RepackArgs {
             ));
         }
         // Before the leftovers go: they could be a running run's temporaries.
-        let _lock = crate::output::DirLock::acquire(&plan.output_dir)?;
+        let lock = crate::output::DirLock::acquire(&plan.output_dir)?;
+        if let Some(warning) = &lock.unsupported {
+            progress.warn(warning);
+        }
         crate::output::remove_temporaries_on_signal(&plan.output_dir)?;
         if let Some(asked) = self.jobs.filter(|&j| j > plan.jobs) {
             progress.warn(&format!(

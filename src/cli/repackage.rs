@@ -61,9 +61,12 @@ impl RepackageArgs {
         std::fs::create_dir_all(&self.output_dir).map_err(|e| {
             Error::Usage(format!("--output-dir {}: {e}", self.output_dir.display()))
         })?;
-        let _lock = crate::output::DirLock::acquire(&self.output_dir)?;
+        let lock = crate::output::DirLock::acquire(&self.output_dir)?;
         crate::output::remove_temporaries_on_signal(&self.output_dir)?;
         let progress = Progress::new(self.quiet);
+        if let Some(warning) = &lock.unsupported {
+            progress.warn(warning);
+        }
         let pool = super::thread_pool(self.jobs)?;
         let job = Repackage {
             packages: &self.packages,

@@ -191,7 +191,12 @@ fn levels(text: &str) -> usize {
 
 /// Runs `work`, which parses texts whose recursion is bounded by `levels`, on a stack big
 /// enough: the caller's for a few levels, else a thread of its own. Else why not: the
-/// bound is beyond [`MAX_LEVELS`], or the thread cannot be made.
+/// bound is beyond [`MAX_LEVELS`].
+///
+/// When no thread can be made (a pids limit, memory pressure), `work` runs on the caller's
+/// stack: [`merge`] has already refused files nested deeper than [`MAX_DEPTH`], which fit
+/// there, so the bytes never depend on the machine; the thread is a second guard, not the
+/// first.
 fn on_enough_stack<R: Send>(levels: usize, work: impl FnOnce() -> R + Send) -> Result<R, String> {
     if levels <= INLINE_LEVELS {
         return Ok(work());
@@ -202,20 +207,24 @@ fn on_enough_stack<R: Send>(levels: usize, work: impl FnOnce() -> R + Send) -> R
         ));
     }
     let stack = (1 << 20) + levels * STACK_PER_LEVEL;
+    let work = std::sync::Mutex::new(Some(work));
+    let take = || {
+        work.lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+            .expect("the work runs once")
+    };
     std::thread::scope(|scope| {
-        let handle = std::thread::Builder::new()
+        let spawned = std::thread::Builder::new()
             .name("fluent-parse".into())
             .stack_size(stack)
-            .spawn_scoped(scope, work)
-            .map_err(|e| {
-                format!(
-                    "no thread with a {} MiB stack to parse it ({e})",
-                    stack >> 20
-                )
-            })?;
-        match handle.join() {
-            Ok(result) => Ok(result),
-            Err(panic) => std::panic::resume_unwind(panic),
+            .spawn_scoped(scope, || take()());
+        match spawned {
+            Ok(handle) => match handle.join() {
+                Ok(result) => Ok(result),
+                Err(panic) => std::panic::resume_unwind(panic),
+            },
+            Err(_) => Ok(take()()),
         }
     })
 }
