@@ -10,7 +10,7 @@ use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use packagers::jar::{self, Method, RawEntry};
+use packagers::jar;
 
 use crate::errors::hostile_tarball;
 use crate::util::*;
@@ -99,19 +99,6 @@ pub(crate) fn tarball(dir: &Path, name: &str, items: &[Item]) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, compressed).unwrap();
     path
-}
-
-/// A zip of `(name, contents)` pairs, deflated, names written as given.
-fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut bufs = vec![Vec::new(); entries.len()];
-    let raw: Vec<RawEntry<'_>> = entries
-        .iter()
-        .zip(bufs.iter_mut())
-        .map(|((name, data), buf)| {
-            RawEntry::compress(name, data, Method::Deflated, 0o100644, buf).unwrap()
-        })
-        .collect();
-    jar::write_jar(&raw).unwrap()
 }
 
 /// The fixture build with `edit` applied to the omni.ja's entries.
@@ -500,18 +487,6 @@ fn a_langpack_for_another_version_is_reported_and_refused_when_strict() {
         run.stdout
     );
     assert!(!listing(&strict).iter().any(|n| n.ends_with(".tar.bz2")));
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from) {
-        let entry = entry.unwrap();
-        let target = to.join(entry.path().strip_prefix(from).unwrap());
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// Locale codes are BCP 47 tags: anything else (a path, above all) is a usage error.

@@ -12,8 +12,6 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use packagers::jar::{self, Method, RawEntry};
-
 use crate::util::*;
 
 /// How long a run may take before the watchdog kills it: far above the few seconds a
@@ -86,28 +84,7 @@ fn xpi_path(locale: &str) -> PathBuf {
 
 /// The entries of a fixture XPI, uncompressed.
 fn xpi_entries(locale: &str) -> Vec<(String, Vec<u8>)> {
-    let bytes = std::fs::read(xpi_path(locale)).unwrap();
-    jar::read_entries(&bytes)
-        .unwrap()
-        .iter()
-        .map(|e| {
-            let data = jar::decompress(e, &bytes[e.data.clone()]).unwrap();
-            (e.name.clone(), data)
-        })
-        .collect()
-}
-
-/// A zip of `entries`, deflated, names written as given.
-fn zip_of(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
-    let mut bufs = vec![Vec::new(); entries.len()];
-    let raw: Vec<RawEntry<'_>> = entries
-        .iter()
-        .zip(bufs.iter_mut())
-        .map(|((name, data), buf)| {
-            RawEntry::compress(name, data, Method::Deflated, 0o100644, buf).unwrap()
-        })
-        .collect();
-    jar::write_jar(&raw).unwrap()
+    zip_entries(&std::fs::read(xpi_path(locale)).unwrap())
 }
 
 /// fr's fixture XPI with `extra` entries added.
@@ -115,18 +92,6 @@ fn fr_xpi_with(extra: &[Entry]) -> Vec<u8> {
     let mut entries = xpi_entries("fr");
     entries.extend(extra.iter().map(|(n, d)| (n.to_string(), d.to_vec())));
     zip_of(&entries)
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from) {
-        let entry = entry.unwrap();
-        let target = to.join(entry.path().strip_prefix(from).unwrap());
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// An `--l10n` directory holding de's fixture XPI.

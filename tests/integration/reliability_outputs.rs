@@ -191,7 +191,7 @@ fn a_huge_job_count_is_capped() {
 fn an_output_dir_inside_the_langpacks_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let l10n = tmp.path().join("l10n");
-    copy_dir(&fixtures().join("l10n"), &l10n);
+    copy_tree(&fixtures().join("l10n"), &l10n);
     let before = tree(&l10n);
     for out in [
         l10n.clone(),
@@ -213,18 +213,6 @@ fn an_output_dir_inside_the_langpacks_is_refused() {
     // Beside it is fine.
     let run = repack(&l10n, &tmp.path().join("l10n-out"), &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from) {
-        let entry = entry.unwrap();
-        let target = to.join(entry.path().strip_prefix(from).unwrap());
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// The disk fills just as the summary files are written: the packages are complete, so the

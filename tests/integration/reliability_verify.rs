@@ -5,34 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use packagers::jar::{self, Method, RawEntry};
-
 use crate::util::*;
-
-/// Every entry of a zip, in order: name and uncompressed bytes.
-fn zip_entries(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
-    jar::read_entries(bytes)
-        .unwrap()
-        .iter()
-        .map(|e| {
-            let data = jar::decompress(e, &bytes[e.data.clone()]).unwrap();
-            (e.name.clone(), data)
-        })
-        .collect()
-}
-
-/// A zip of `entries`, deflated, names written as given (twice if given twice).
-fn zip_of(entries: &[(String, Vec<u8>)]) -> Vec<u8> {
-    let mut bufs = vec![Vec::new(); entries.len()];
-    let raw: Vec<RawEntry<'_>> = entries
-        .iter()
-        .zip(bufs.iter_mut())
-        .map(|((name, data), buf)| {
-            RawEntry::compress(name, data, Method::Deflated, 0o100644, buf).unwrap()
-        })
-        .collect();
-    jar::write_jar(&raw).unwrap()
-}
 
 /// `zip` (as `jar::write_jar` writes it: no comment) with its end record in zip64 form:
 /// a zip64 end record with the real counts, its locator, and a classic end record whose
@@ -204,7 +177,7 @@ fn a_file_name_that_would_inject_update_instructions_fails_its_locale() {
     let tmp = tempfile::tempdir().unwrap();
     let l10n = tmp.path().join("l10n");
     let fr = l10n.join("fr");
-    copy_dir(&fixtures().join("l10n/fr"), &fr);
+    copy_tree(&fixtures().join("l10n/fr"), &fr);
     let de = "langpack-de@firefox.mozilla.org.xpi";
     std::fs::copy(fixtures().join("xpi").join(de), l10n.join(de)).unwrap();
     let ext = fr.join("distribution/extensions/langpack-fr@x");
@@ -229,19 +202,6 @@ fn a_file_name_that_would_inject_update_instructions_fails_its_locale() {
         written.contains(&"firefox-140.0.de.linux-x86_64.complete.mar".to_owned()),
         "{written:?}"
     );
-}
-
-/// Copies the tree `from` to `to`.
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in walkdir::WalkDir::new(from) {
-        let entry = entry.unwrap();
-        let target = to.join(entry.path().strip_prefix(from).unwrap());
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// Repacks de and fr of the fixture build into `out` with `formats`.
@@ -432,7 +392,7 @@ fn verify_checks_the_checksum_files_and_flags_unlisted_files() {
     ];
     for (case, tamper, message) in cases {
         let out = tmp.path().join(case.replace(' ', "-"));
-        copy_dir(&fresh, &out);
+        copy_tree(&fresh, &out);
         tamper(&out);
         let run = verify(&out, &[]);
         assert_eq!(run.code, 1, "{case}: {}{}", run.stdout, run.stderr);

@@ -246,3 +246,50 @@ with tarfile.open(sys.argv[1], sys.argv[2]) as t:
         })
         .collect()
 }
+
+/// Copies the tree `from` to `to`.
+pub fn copy_tree(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.unwrap();
+        let target = to.join(entry.path().strip_prefix(from).unwrap());
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target).unwrap();
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// Every entry of a zip, in order: name and uncompressed bytes.
+pub fn zip_entries(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+    packagers::jar::read_entries(bytes)
+        .unwrap()
+        .iter()
+        .map(|e| {
+            let data = packagers::jar::decompress(e, &bytes[e.data.clone()]).unwrap();
+            (e.name.clone(), data)
+        })
+        .collect()
+}
+
+/// A zip of `(name, contents)` pairs, deflated, names written as given (twice if given
+/// twice).
+pub fn zip_of<N: AsRef<str>, D: AsRef<[u8]>>(entries: &[(N, D)]) -> Vec<u8> {
+    use packagers::jar::{Method, RawEntry};
+    let mut bufs = vec![Vec::new(); entries.len()];
+    let raw: Vec<RawEntry<'_>> = entries
+        .iter()
+        .zip(bufs.iter_mut())
+        .map(|((name, data), buf)| {
+            RawEntry::compress(
+                name.as_ref(),
+                data.as_ref(),
+                Method::Deflated,
+                0o100644,
+                buf,
+            )
+            .unwrap()
+        })
+        .collect();
+    packagers::jar::write_jar(&raw).unwrap()
+}
