@@ -89,6 +89,13 @@ pub fn crash_point(point: Point) {
             Ok("HUP") => libc::SIGHUP,
             _ => libc::SIGKILL,
         };
+        // A signal this process ignores (it was started with it ignored) would leave the
+        // thread parked below and the run hung: kill it instead.
+        let signal = if crate::output::is_ignored(signal) {
+            libc::SIGKILL
+        } else {
+            signal
+        };
         // SAFETY: kill(2) on our own pid has no memory-safety preconditions.
         unsafe {
             libc::kill(libc::getpid(), signal);

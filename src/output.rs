@@ -162,7 +162,7 @@ pub fn remove_temporaries_on_signal(dir: &Path) -> Result<()> {
 }
 
 /// Whether `signal`'s disposition is "ignore".
-fn is_ignored(signal: i32) -> bool {
+pub(crate) fn is_ignored(signal: i32) -> bool {
     // SAFETY: sigaction(2) with a null new action only reads the current one into `old`,
     // a zeroed plain C struct it fully owns.
     unsafe {

@@ -251,6 +251,30 @@ fn a_full_disk_while_writing_the_summary_is_exit_1_and_resume_finishes() {
     assert_eq!(products(&out), products(&clean));
 }
 
+/// Runs `f` with SIGINT, SIGTERM and SIGHUP at their default disposition, so that the
+/// children it starts inherit that: a test runner started in the background by a shell
+/// without job control has SIGINT ignored, and an ignored signal stays ignored in the run.
+fn with_default_signals<R>(f: impl FnOnce() -> R) -> R {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _serial = LOCK
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let signals = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP];
+    // SAFETY: signal(2) with SIG_DFL, then restoring what it returned; no handler code runs.
+    let old: Vec<libc::sighandler_t> = signals
+        .iter()
+        .map(|&s| unsafe { libc::signal(s, libc::SIG_DFL) })
+        .collect();
+    let result = f();
+    for (&s, &handler) in signals.iter().zip(&old) {
+        // SAFETY: as above.
+        unsafe {
+            libc::signal(s, handler);
+        }
+    }
+    result
+}
+
 /// SIGTERM, SIGINT or SIGHUP while a package is half written: the process removes its
 /// temporaries and ends by the signal; every final name is complete.
 #[test]
@@ -262,14 +286,16 @@ fn a_signal_removes_the_temporaries_on_the_way_out() {
     let reference = products(&clean);
     for (name, signal) in [("TERM", 15), ("INT", 2), ("HUP", 1)] {
         let out = tmp.path().join(name);
-        let run = repack_with_env(
-            &out,
-            &formats,
-            &[
-                ("L10N_REPACK_CRASH_AT", "writing:2"),
-                ("L10N_REPACK_CRASH_SIGNAL", name),
-            ],
-        );
+        let run = with_default_signals(|| {
+            repack_with_env(
+                &out,
+                &formats,
+                &[
+                    ("L10N_REPACK_CRASH_AT", "writing:2"),
+                    ("L10N_REPACK_CRASH_SIGNAL", name),
+                ],
+            )
+        });
         assert_eq!(
             run.status.signal(),
             Some(signal),
