@@ -40,19 +40,7 @@ pub fn open_regular(path: &Path, max_bytes: u64) -> io::Result<File> {
     let meta = file.metadata()?;
     let kind = meta.file_type();
     if !kind.is_file() {
-        let what = if kind.is_dir() {
-            "a directory"
-        } else if kind.is_fifo() {
-            "a FIFO"
-        } else if kind.is_char_device() {
-            "a character device"
-        } else if kind.is_block_device() {
-            "a block device"
-        } else if kind.is_socket() {
-            "a socket"
-        } else {
-            "not a file"
-        };
+        let what = describe_kind(&kind);
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             format!("{what}, not a regular file; give a regular file"),
@@ -62,6 +50,24 @@ pub fn open_regular(path: &Path, max_bytes: u64) -> io::Result<File> {
         return Err(too_large(max_bytes));
     }
     Ok(file)
+}
+
+/// What a file that is not a regular file is, for messages: `a FIFO`, `a character
+/// device`, ...
+pub fn describe_kind(kind: &std::fs::FileType) -> &'static str {
+    if kind.is_dir() {
+        "a directory"
+    } else if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_char_device() {
+        "a character device"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "not a file"
+    }
 }
 
 /// `max_bytes` in words: `16 MiB`, or bytes below 1 MiB.

@@ -310,7 +310,7 @@ fn inside(dir: &Path, rel: &str) -> std::result::Result<PathBuf, String> {
         if last && !kind.is_file() {
             return Err(format!(
                 "refused: not a regular file ({}); not opened",
-                describe(&kind)
+                crate::input::describe_kind(&kind)
             ));
         }
         if !last && !kind.is_dir() {
@@ -321,22 +321,6 @@ fn inside(dir: &Path, rel: &str) -> std::result::Result<PathBuf, String> {
         }
     }
     Ok(at)
-}
-
-/// What kind of file `kind` is, for messages.
-fn describe(kind: &std::fs::FileType) -> &'static str {
-    use std::os::unix::fs::FileTypeExt;
-    if kind.is_dir() {
-        "a directory"
-    } else if kind.is_fifo() {
-        "a FIFO"
-    } else if kind.is_char_device() || kind.is_block_device() {
-        "a device"
-    } else if kind.is_socket() {
-        "a socket"
-    } else {
-        "not a regular file"
-    }
 }
 
 /// Reads the artifact `rel`, which `manifest.json` says holds `size` bytes: inside the

@@ -58,18 +58,7 @@ type Entry<'a> = (&'a str, &'a [u8]);
 /// `repack --quiet` of `input` with `l10n` into `out`, under the watchdog.
 #[track_caller]
 fn repack_watched(input: &Path, l10n: &Path, out: &Path, extra: &[&str]) -> Run {
-    let mut args = vec![
-        "repack",
-        "--quiet",
-        "--input",
-        input.to_str().unwrap(),
-        "--l10n",
-        l10n.to_str().unwrap(),
-        "--output-dir",
-        out.to_str().unwrap(),
-    ];
-    args.extend_from_slice(extra);
-    watched(&args)
+    watched(&repack_args(input, l10n, out, extra))
 }
 
 fn mkfifo(path: &Path) {
@@ -106,23 +95,6 @@ fn l10n_with_de(root: &Path) -> PathBuf {
     l10n
 }
 
-/// Every path under `dir` (files, directories, links), relative.
-fn tree(dir: &Path) -> Vec<String> {
-    walkdir::WalkDir::new(dir)
-        .min_depth(1)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_map(Result::ok)
-        .map(|e| {
-            e.path()
-                .strip_prefix(dir)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect()
-}
-
 /// The summary line of `locale`'s failure.
 #[track_caller]
 fn failure_line<'a>(run: &'a Run, locale: &str) -> &'a str {
@@ -141,7 +113,7 @@ fn only_fr_failed(case: &str, run: &Run, out: &Path, words: &[&str], outputs: &[
     for word in words {
         assert!(line.contains(word), "{case}: {word:?} not in {line}");
     }
-    let written = tree(out);
+    let written = entries(out);
     for suffix in outputs {
         let name = format!("firefox-140.0.de.{suffix}");
         assert!(written.contains(&name), "{case}: {name} in {written:?}");
@@ -368,9 +340,9 @@ fn a_langpack_for_another_locale_fails_that_locale() {
     let run = repack(&l10n.join("fr"), &out, &[]);
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     assert!(
-        tree(&out).contains(&"firefox-140.0.de.linux-x86_64.tar.bz2".to_owned()),
+        entries(&out).contains(&"firefox-140.0.de.linux-x86_64.tar.bz2".to_owned()),
         "{:?}",
-        tree(&out)
+        entries(&out)
     );
 
     // languages that do not list the locale.
@@ -420,7 +392,7 @@ fn an_unreadable_manifest_is_a_finding_and_fails_when_strict() {
     let line = failure_line(&run, "fr");
     assert!(line.contains("manifest.json: not valid JSON"), "{line}");
     assert!(line.contains("or repack without --strict"), "{line}");
-    assert!(!tree(&strict).iter().any(|n| n.ends_with(".tar.bz2")));
+    assert!(!entries(&strict).iter().any(|n| n.ends_with(".tar.bz2")));
 }
 
 /// Item 13: two XPIs for one locale are refused (exit 2), naming both; nothing is written.
@@ -448,7 +420,7 @@ fn two_xpis_for_one_locale_are_refused() {
         "{}",
         run.stderr
     );
-    assert_eq!(tree(&out), Vec::<String>::new());
+    assert_eq!(entries(&out), Vec::<String>::new());
 
     // A directory beside an XPI still wins, as documented.
     copy_tree(&fixtures().join("l10n/fr"), &l10n.join("fr"));
@@ -660,6 +632,6 @@ fn fifos_and_devices_as_command_line_files_are_usage_errors() {
             "{case}: {}",
             run.stderr
         );
-        assert_eq!(tree(&out), Vec::<String>::new(), "{case}");
+        assert_eq!(entries(&out), Vec::<String>::new(), "{case}");
     }
 }

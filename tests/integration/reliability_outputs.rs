@@ -33,23 +33,6 @@ fn fixture_application_ini() -> String {
     String::from_utf8(app.data.clone().unwrap()).unwrap()
 }
 
-/// Everything under `dir` (files and directories), by relative path.
-fn entries(dir: &Path) -> Vec<String> {
-    walkdir::WalkDir::new(dir)
-        .min_depth(1)
-        .sort_by_file_name()
-        .into_iter()
-        .map(|e| {
-            let e = e.unwrap();
-            e.path()
-                .strip_prefix(dir)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect()
-}
-
 /// `Version=1/../../../ESC` once wrote the tarball, the MAR and the tree above
 /// `--output-dir`. Every value of `application.ini` that reaches an output name is checked
 /// when the package is staged: exit 2, the value and the file named, nothing written

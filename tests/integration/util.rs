@@ -63,6 +63,16 @@ pub fn repack(l10n: &Path, out: &Path, extra: &[&str]) -> Run {
 /// Runs `repack --quiet` on `input` and `l10n` into `out`, with extra arguments.
 #[track_caller]
 pub fn repack_input(input: &Path, l10n: &Path, out: &Path, extra: &[&str]) -> Run {
+    l10n_repack(&repack_args(input, l10n, out, extra))
+}
+
+/// The arguments of `repack --quiet` on `input` and `l10n` into `out`, then `extra`.
+pub fn repack_args<'a>(
+    input: &'a Path,
+    l10n: &'a Path,
+    out: &'a Path,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
     let mut args = vec![
         "repack",
         "--quiet",
@@ -74,7 +84,7 @@ pub fn repack_input(input: &Path, l10n: &Path, out: &Path, extra: &[&str]) -> Ru
         out.to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
-    l10n_repack(&args)
+    args
 }
 
 /// Runs `prepare` on `input` into the shared cache `cache` for `formats`.
@@ -292,4 +302,21 @@ pub fn zip_of<N: AsRef<str>, D: AsRef<[u8]>>(entries: &[(N, D)]) -> Vec<u8> {
         })
         .collect();
     packagers::jar::write_jar(&raw).unwrap()
+}
+
+/// Everything under `dir` (files and directories), by relative path, sorted.
+pub fn entries(dir: &Path) -> Vec<String> {
+    walkdir::WalkDir::new(dir)
+        .min_depth(1)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_map(Result::ok)
+        .map(|e| {
+            e.path()
+                .strip_prefix(dir)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect()
 }
