@@ -83,6 +83,13 @@ pub enum Error {
         reason: String,
     },
 
+    /// Pieces stored by the shared-piece cache do not read back.
+    #[error("the cached pieces are truncated or inconsistent ({reason})")]
+    Piece {
+        /// What did not read back.
+        reason: String,
+    },
+
     /// A tar archive could not be read or written.
     #[error("tar: {reason}")]
     Tar {

@@ -13,6 +13,7 @@
 //! - [`hfs`]: HFS+ volumes read whole, and built with files at chosen blocks.
 //! - [`udif`]: UDIF disk images (`.dmg`): partitions read, one written from chunks.
 //! - [`apk`]: Android packages: aligned, unsigned zips; signatures found and left out.
+//! - [`piece`]: how pieces are stored by the shared-piece cache (one serializer).
 //! - [`jar`]: the zip layout of Mozilla's `omni.ja`: reading (plain and optimized
 //!   layouts) and writing entries from their raw compressed bytes.
 //!
@@ -28,6 +29,7 @@ pub mod hfs;
 pub mod jar;
 pub mod lzma2;
 pub mod mar;
+pub mod piece;
 pub mod sevenz;
 pub mod tar;
 #[cfg(test)]
