@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use l10n_repack::l10n::{FindingKind, Layout, Overlay};
 use l10n_repack::langpack::{self, LocalePack};
+use l10n_repack::platform::Os;
 use l10n_repack::stage::StagedBuild;
 
 fn main() {
@@ -25,7 +26,7 @@ fn main() {
         .expect("the corpus has a Linux tarball");
     let staged = StagedBuild::open(&input).expect("the build stages");
     let started = Instant::now();
-    let layout = Layout::analyze(&staged);
+    let layout = Layout::analyze(&staged, Os::of(staged.kind).rebuilt_per_locale());
     println!("layout (once per batch): {:.1} ms", ms(started));
     let packs = langpack::discover(&corpus.join("xpi")).expect("langpacks");
     let (mut load_total, mut merge_total) = (0.0, 0.0);

@@ -5,8 +5,9 @@
 //! of compressing them again. DIR holds `pieces.bin` (every piece, serialized in a fixed
 //! order) and `cache.json` (the key the pieces were made for, and the SHA-256 of
 //! `pieces.bin`). The key covers everything the pieces depend on: this program's version,
-//! the en-US package's digest, the member time, and which outputs' pieces are there (with
-//! the BCJ choice). A cache that is missing, made for other inputs, or whose bytes do not
+//! the en-US package's digest, which formats' pieces are there, and the options that shape
+//! them (the member time, each format's own: BCJ, dmg compression), from the same list the
+//! resume key and `report.json` are made of. A cache that is missing, made for other inputs, or whose bytes do not
 //! match their digest is rebuilt, with a warning; the outputs are the same either way.
 
 use std::path::Path;
@@ -14,8 +15,8 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::batch::Shared;
 use crate::error::Result;
+use crate::formats::{ByteOption, Format};
 use crate::output::{self, hex};
 
 const PIECES: &str = "pieces.bin";
@@ -37,19 +38,26 @@ struct Index {
     sha256: String,
 }
 
-/// The key of the pieces for an en-US package (`input_sha256`) and settings.
-pub fn key(input_sha256: &str, mtime: u64, shared: Shared) -> String {
-    let text = format!(
-        "l10n-repack {} pieces 4\n{input_sha256}\n{mtime}\n{}{}{:?}{}{:?}{:?}",
-        env!("CARGO_PKG_VERSION"),
-        u8::from(shared.tar_bz2),
-        u8::from(shared.tar_xz),
-        shared.mar,
-        u8::from(shared.zip),
-        shared.installer,
-        shared.dmg,
+/// What the key of the pieces is made of: this program's version, the en-US package's
+/// digest (`input_sha256`), the formats that share pieces, and every option that shapes
+/// them (`options` may hold others; only those marked [`ByteOption::shapes_pieces`] count).
+pub fn key_text(input_sha256: &str, formats: &[Format], options: &[ByteOption]) -> String {
+    let mut text = format!(
+        "l10n-repack {} pieces 5\n{input_sha256}\n",
+        env!("CARGO_PKG_VERSION")
     );
-    hex(&Sha256::digest(text.as_bytes()))
+    for format in formats.iter().filter(|f| f.packager().shares_pieces()) {
+        text.push_str(&format!("format {}\n", format.id()));
+    }
+    for option in options.iter().filter(|o| o.shapes_pieces) {
+        text.push_str(&format!("{}={}\n", option.name, option.value));
+    }
+    text
+}
+
+/// The key of the pieces: the digest of [`key_text`].
+pub fn key(input_sha256: &str, formats: &[Format], options: &[ByteOption]) -> String {
+    hex(&Sha256::digest(key_text(input_sha256, formats, options).as_bytes()))
 }
 
 /// The largest `pieces.bin` read: the shared pieces of every format of a real build are a

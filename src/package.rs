@@ -14,6 +14,7 @@ use packagers::tar::{self as tar_records, TarKind};
 use crate::error::{Error, Result};
 use crate::jar::{LocaleJar, SharedJar};
 use crate::l10n::{Overlay, PackageFile, precomplete};
+use crate::platform::Os;
 use crate::stage::{MemberKind, StagedBuild, compare_paths};
 
 /// One member of a locale's package.
@@ -77,7 +78,9 @@ impl LocalePackage {
                 continue;
             }
             // macOS: `en.lproj` becomes the locale's (l10n.mk's LPROJ_ROOT).
-            if let Some(renamed) = lproj_rename(staged, &member.path, &overlay.locale) {
+            if let Some(renamed) =
+                Os::of(staged.kind).localized_path(&staged.app_dir, &member.path, &overlay.locale)
+            {
                 items.push(match &member.kind {
                     MemberKind::File(data) => Item::File {
                         path: renamed,
@@ -200,31 +203,6 @@ impl LocalePackage {
         }
         Ok(())
     }
-}
-
-/// The directory macOS keeps its localized bundle resources in, before the rename.
-pub const EN_LPROJ: &str = "en.lproj";
-
-/// Where a macOS member under `Contents/Resources/en.lproj` goes for `locale`:
-/// `<lproj>.lproj`, where `<lproj>` is the code up to its first `-` (`ja-JP-mac` → `ja`),
-/// except `zh-TW` → `zh_TW` (`toolkit/locales/l10n.mk`).
-pub fn lproj_rename(staged: &StagedBuild, path: &str, locale: &str) -> Option<String> {
-    if staged.kind != crate::stage::PackageKind::Dmg {
-        return None;
-    }
-    let rest = path
-        .strip_prefix(staged.app_dir.as_str())?
-        .strip_prefix('/')?
-        .strip_prefix(EN_LPROJ)?;
-    if !(rest.is_empty() || rest.starts_with('/')) {
-        return None;
-    }
-    let lproj = if locale == "zh-TW" {
-        "zh_TW"
-    } else {
-        locale.split('-').next().unwrap_or(locale)
-    };
-    Some(format!("{}/{lproj}.lproj{rest}", staged.app_dir))
 }
 
 /// Appends the tar records of en-US member `m` (header, data, padding).

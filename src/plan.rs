@@ -7,87 +7,71 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
-
-use crate::cli::repack::RepackArgs;
+use crate::chunk::ChunkArgs;
 use crate::error::{Error, Result};
+use crate::formats::{self, ByteOption, Format, InstallerInputs, Names, Settings};
 use crate::installer;
 use crate::langpack::{self, LangpackSource};
 use crate::locales::Locales;
 use crate::naming;
+use crate::platform::{Os, Platform};
 use crate::stage::{PackageKind, StagedBuild};
 use crate::update;
-use packagers::udif::Compression;
+
+/// What a repack is asked to do: the command line's values, as plain values.
+#[derive(Clone, Debug, Default)]
+pub struct Request {
+    /// The en-US package.
+    pub input: PathBuf,
+    /// The langpacks.
+    pub l10n: PathBuf,
+    /// Where outputs go.
+    pub output_dir: PathBuf,
+    /// `--locales`.
+    pub locales: Option<Vec<String>>,
+    /// `--locales-file`.
+    pub locales_file: Option<PathBuf>,
+    /// `--this-chunk` and friends.
+    pub chunk: ChunkArgs,
+    /// `--platform`.
+    pub platform: Option<String>,
+    /// `--formats`.
+    pub formats: Option<Vec<String>>,
+    /// `--dmg-compression`.
+    pub dmg_compression: String,
+    /// `--sfx-stub`.
+    pub sfx_stub: Option<PathBuf>,
+    /// `--installer-tag`.
+    pub installer_tag: Option<PathBuf>,
+    /// `--installer-dir`.
+    pub installer_dir: Option<PathBuf>,
+    /// `--mar-channel-id`.
+    pub mar_channel_id: Option<String>,
+    /// `--jobs`.
+    pub jobs: Option<usize>,
+    /// `--fail-fast`.
+    pub fail_fast: bool,
+    /// `--strict`.
+    pub strict: bool,
+    /// `SOURCE_DATE_EPOCH`.
+    pub source_date_epoch: Option<u64>,
+    /// `--release`.
+    pub release: bool,
+    /// `--version`.
+    pub version: Option<String>,
+    /// `--build-number`.
+    pub build_number: Option<u32>,
+    /// `--max-missing-percent`.
+    pub max_missing_percent: Option<f64>,
+    /// `--resume`.
+    pub resume: bool,
+    /// `--shared-cache`.
+    pub shared_cache: Option<PathBuf>,
+}
 
 /// The fixed time used when neither `SOURCE_DATE_EPOCH` nor the build's BuildID gives one:
 /// 2010-01-01 00:00:00 UTC, the date mozpack gives jar entries.
 pub const FALLBACK_EPOCH: u64 = 1_262_304_000;
-
-/// An output format.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
-pub enum Format {
-    /// `firefox-<version>.<locale>.<platform>.tar.bz2`.
-    #[serde(rename = "tar.bz2")]
-    TarBz2,
-    /// `firefox-<version>.<locale>.<platform>.tar.xz`.
-    #[serde(rename = "tar.xz")]
-    TarXz,
-    /// The Windows package, `firefox-<version>.<locale>.<platform>.zip`.
-    #[serde(rename = "zip")]
-    Zip,
-    /// The Windows full installer (SFX stub, config tag, 7z archive),
-    /// `firefox-<version>.<locale>.<platform>.installer.exe`.
-    #[serde(rename = "installer")]
-    Installer,
-    /// The macOS disk image (UDIF around HFS+), `firefox-<version>.<locale>.mac.dmg`.
-    #[serde(rename = "dmg")]
-    Dmg,
-    /// The Android package (aligned, unsigned), `fennec-<version>.<locale>.android-arm.apk`.
-    #[serde(rename = "apk")]
-    Apk,
-    /// The complete update, `firefox-<version>.<locale>.<platform>.complete.mar`.
-    #[serde(rename = "mar")]
-    Mar,
-    /// The unpacked tree, `firefox-<version>.<locale>.<platform>/firefox/...`.
-    #[serde(rename = "dir")]
-    Dir,
-}
-
-impl Format {
-    /// Every format, with its command-line name.
-    pub const ALL: &[(&str, Format)] = &[
-        ("tar.bz2", Format::TarBz2),
-        ("tar.xz", Format::TarXz),
-        ("zip", Format::Zip),
-        ("installer", Format::Installer),
-        ("dmg", Format::Dmg),
-        ("apk", Format::Apk),
-        ("mar", Format::Mar),
-        ("dir", Format::Dir),
-    ];
-
-    /// Parses a command-line name.
-    pub fn parse(name: &str) -> Option<Format> {
-        Format::ALL
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|&(_, f)| f)
-    }
-
-    /// What follows the output stem.
-    pub fn suffix(self) -> &'static str {
-        match self {
-            Format::TarBz2 => ".tar.bz2",
-            Format::TarXz => ".tar.xz",
-            Format::Zip => ".zip",
-            Format::Installer => ".installer.exe",
-            Format::Dmg => ".dmg",
-            Format::Apk => ".apk",
-            Format::Mar => ".complete.mar",
-            Format::Dir => "",
-        }
-    }
-}
 
 /// One resolved repack job.
 #[derive(Clone, Debug)]
@@ -101,10 +85,8 @@ pub struct RepackPlan {
     /// The locales to repack, sorted, each with its langpack (`None`: not found, which
     /// fails that locale).
     pub locales: Vec<(String, Option<LangpackSource>)>,
-    /// Taskgraph platform name (`linux64`).
-    pub platform: String,
-    /// Path platform (`linux-x86_64`).
-    pub path_platform: &'static str,
+    /// The platform.
+    pub platform: Platform,
     /// Output formats, sorted, without duplicates.
     pub formats: Vec<Format>,
     /// Worker threads.
@@ -115,13 +97,9 @@ pub struct RepackPlan {
     pub strict: bool,
     /// `SOURCE_DATE_EPOCH` as given, if any.
     pub source_date_epoch: Option<u64>,
-    /// `--mar-channel-id`, else the build's `update-settings.ini`.
-    pub mar_channel_id: Option<String>,
-    /// `application.ini`'s `Version`, the MAR's product version; set by
-    /// [`RepackPlan::apply_build`].
-    pub app_version: String,
-    /// Whether MAR members get the x86 BCJ filter (x86 and x86_64 builds only).
-    pub x86_bcj: bool,
+    /// What the formats are configured with (the MAR channel is completed by
+    /// [`RepackPlan::apply_build`]).
+    pub settings: Settings,
     /// Display version; set by [`RepackPlan::apply_build`].
     pub version: String,
     /// Time of every archive member; set by [`RepackPlan::apply_build`].
@@ -143,17 +121,13 @@ pub struct RepackPlan {
     /// The input's signatures that staging left out (APK input); set by
     /// [`RepackPlan::apply_build`].
     pub removed_signatures: Vec<String>,
-    /// The installer's SFX stub and config tag (`--formats installer`).
-    pub sfx: Option<installer::SfxParts>,
     /// Per-locale NSIS binaries (`--installer-dir`).
     pub installer_dir: Option<PathBuf>,
-    /// How the dmg's chunks are compressed.
-    pub dmg_compression: Compression,
 }
 
 impl RepackPlan {
     /// Resolves the command line. Fails (exit 2) on anything the user must fix first.
-    pub fn resolve(args: &RepackArgs) -> Result<RepackPlan> {
+    pub fn resolve(args: &Request) -> Result<RepackPlan> {
         let usage = |m: String| Error::Usage(m);
         let what = match std::fs::metadata(&args.input) {
             Ok(meta) if meta.is_file() => None,
@@ -176,58 +150,43 @@ impl RepackPlan {
                 args.input.display()
             )));
         };
-        let file_name = file_name(&args.input);
-        let platform = match &args.platform {
-            Some(p) => p.clone(),
-            None => naming::platform_from_file_name(&file_name)
-                .unwrap_or(match kind {
-                    PackageKind::Zip => "win64",
-                    PackageKind::Dmg => "macosx64",
-                    PackageKind::Apk => "android",
-                    PackageKind::TarBz2 | PackageKind::TarXz => "linux64",
-                })
-                .to_owned(),
-        };
-        let path_platform = naming::path_platform(&platform).ok_or_else(|| {
-            let known: Vec<&str> = naming::PLATFORMS.iter().map(|(p, _)| *p).collect();
-            usage(format!(
-                "--platform {platform}: not a platform this version repacks (known: {})",
-                known.join(", ")
-            ))
-        })?;
-        let windows = naming::is_windows(&platform);
-        let mac = naming::is_mac(&platform);
-        let android = naming::is_android(&platform);
-        if windows != (kind == PackageKind::Zip)
-            || mac != (kind == PackageKind::Dmg)
-            || android != (kind == PackageKind::Apk)
-        {
+        let platform = Platform::resolve(args.platform.as_deref(), &args.input, kind).map_err(usage)?;
+        if !platform.takes(kind) {
             return Err(usage(format!(
-                "--input {} does not fit platform {platform}: Windows builds come as .zip, \
+                "--input {} does not fit platform {}: Windows builds come as .zip, \
                  macOS builds as .dmg, Android builds as .apk, Linux builds as .tar.bz2 or \
                  .tar.xz",
-                args.input.display()
+                args.input.display(),
+                platform.name
             )));
         }
-        let default_format = match kind {
-            PackageKind::Zip => "zip",
-            PackageKind::Dmg => "dmg",
-            PackageKind::Apk => "apk",
-            PackageKind::TarBz2 | PackageKind::TarXz => "tar.bz2",
-        };
+        let os = platform.os;
         let names = match &args.formats {
             Some(names) => names.clone(),
-            None => vec![default_format.to_owned()],
+            None => Format::all()
+                .filter(|f| f.packager().is_default(os))
+                .map(|f| f.id().to_owned())
+                .collect(),
         };
         let mut formats = Vec::new();
         for name in &names {
             let format = Format::parse(name).ok_or_else(|| {
-                let known: Vec<&str> = Format::ALL.iter().map(|(n, _)| *n).collect();
                 usage(format!(
                     "--formats {name}: unknown format (this version writes: {})",
-                    known.join(", ")
+                    Format::ids().join(", ")
                 ))
             })?;
+            if !format.packager().fits(os) {
+                let fitting: Vec<&str> = Format::all()
+                    .filter(|f| f.packager().fits(os))
+                    .map(Format::id)
+                    .collect();
+                let why = format.packager().unfit_reason(os).map_or_else(
+                    || format!("not a {} package format (give: {})", platform.name, fitting.join(", ")),
+                    str::to_owned,
+                );
+                return Err(usage(format!("--formats {name}: {why}")));
+            }
             formats.push(format);
         }
         formats.sort();
@@ -235,45 +194,7 @@ impl RepackPlan {
         if formats.is_empty() {
             return Err(usage("--formats: give at least one format".into()));
         }
-        let package_formats: &[Format] = match kind {
-            PackageKind::Zip => &[Format::Zip, Format::Installer],
-            PackageKind::Dmg => &[Format::Dmg],
-            PackageKind::Apk => &[Format::Apk],
-            PackageKind::TarBz2 | PackageKind::TarXz => &[Format::TarBz2, Format::TarXz],
-        };
-        let all_package_formats = [
-            Format::TarBz2,
-            Format::TarXz,
-            Format::Zip,
-            Format::Installer,
-            Format::Dmg,
-            Format::Apk,
-        ];
-        if let Some(format) = formats
-            .iter()
-            .find(|f| all_package_formats.contains(f) && !package_formats.contains(f))
-        {
-            let fitting: Vec<&str> = Format::ALL
-                .iter()
-                .filter(|(_, f)| !all_package_formats.contains(f) || package_formats.contains(f))
-                .map(|(n, _)| *n)
-                .collect();
-            return Err(usage(format!(
-                "--formats {}: not a {platform} package format (give: {})",
-                Format::ALL
-                    .iter()
-                    .find(|(_, f)| f == format)
-                    .map_or("?", |(n, _)| n),
-                fitting.join(", ")
-            )));
-        }
-        if android && formats.contains(&Format::Mar) {
-            return Err(usage(
-                "--formats mar: Android builds have no complete MAR (Fennec updated through \
-                 its app store); give apk and/or dir"
-                    .into(),
-            ));
-        }
+        let windows = os == Os::Windows;
         let installer_dir = match &args.installer_dir {
             Some(dir) if !windows => {
                 return Err(usage(format!(
@@ -284,8 +205,8 @@ impl RepackPlan {
             Some(dir) => Some(installer::check_dir(dir)?),
             None => None,
         };
-        let sfx = if formats.contains(&Format::Installer) {
-            let (Some(stub), Some(tag), Some(_)) =
+        let installer = if asks_for(&formats, &formats::installer::Installer) {
+            let (Some(stub), Some(tag), Some(dir)) =
                 (&args.sfx_stub, &args.installer_tag, &installer_dir)
             else {
                 return Err(usage(
@@ -294,7 +215,10 @@ impl RepackPlan {
                         .into(),
                 ));
             };
-            Some(installer::SfxParts::load(stub, tag)?)
+            Some(InstallerInputs {
+                sfx: installer::SfxParts::load(stub, tag)?,
+                dir: dir.clone(),
+            })
         } else {
             None
         };
@@ -307,7 +231,7 @@ impl RepackPlan {
         refuse_output_inside(&args.output_dir, &l10n)?;
         let found = langpack::discover(&l10n)?;
         let mut ignored = Vec::new();
-        let chunk = args.chunk.select(&list, &platform)?;
+        let chunk = args.chunk.select(&list, platform.name)?;
         let chunked = chunk.is_some();
         let locales: Vec<(String, Option<LangpackSource>)> = if let Some(chunk) = chunk {
             chunk
@@ -331,9 +255,10 @@ impl RepackPlan {
                                 list.source.display()
                             )));
                         }
-                        if !list.ships(code, &platform) {
+                        if !list.ships(code, platform.name) {
                             return Err(usage(format!(
-                                "locale {code} does not ship on {platform} according to {}",
+                                "locale {code} does not ship on {} according to {}",
+                                platform.name,
                                 list.source.display()
                             )));
                         }
@@ -344,7 +269,7 @@ impl RepackPlan {
                     chosen
                 }
                 None => {
-                    let shipped = list.for_platform(&platform);
+                    let shipped = list.for_platform(platform.name);
                     ignored = found
                         .keys()
                         .filter(|code| !shipped.contains(&code.as_str()))
@@ -361,10 +286,11 @@ impl RepackPlan {
         };
         if locales.is_empty() && !chunked {
             return Err(usage(format!(
-                "no langpack under {} is for a locale {} ships on {platform}; \
+                "no langpack under {} is for a locale {} ships on {}; \
                  expected <locale>/ directories or langpack-<locale>@*.xpi files",
                 args.l10n.display(),
-                list.source.display()
+                list.source.display(),
+                platform.name
             )));
         }
         prepare_output_dir(&args.output_dir)?;
@@ -397,26 +323,25 @@ impl RepackPlan {
         {
             return Err(usage(format!("--max-missing-percent {p}: give 0 to 100")));
         }
-        let x86_bcj = x86_bcj(&platform);
-        let dmg_compression = dmg_compression(&args.dmg_compression)?;
+        let settings = Settings {
+            platform,
+            dmg_compression: formats::dmg_compression(&args.dmg_compression)?,
+            mar_channel_id: args.mar_channel_id.clone(),
+            installer,
+        };
         Ok(RepackPlan {
-            x86_bcj,
-            dmg_compression,
-            sfx,
+            settings,
             installer_dir,
             input: args.input.clone(),
             l10n: l10n.clone(),
             output_dir: args.output_dir.clone(),
             locales,
             platform,
-            path_platform,
             formats,
             jobs,
             fail_fast: args.fail_fast,
             strict: args.strict,
             source_date_epoch: args.source_date_epoch,
-            mar_channel_id: args.mar_channel_id.clone(),
-            app_version: String::new(),
             version: args.version.clone().unwrap_or_default(),
             mtime: FALLBACK_EPOCH,
             ignored,
@@ -433,13 +358,13 @@ impl RepackPlan {
     /// Takes the version, the time and the MAR channel from the staged build. Fails when a
     /// MAR is asked for and no channel id is known.
     pub fn apply_build(&mut self, staged: &StagedBuild) -> Result<()> {
-        self.app_version = staged.app.version.clone();
-        if self.formats.contains(&Format::Mar) && self.mar_channel_id.is_none() {
-            self.mar_channel_id = staged
+        let channel = &mut self.settings.mar_channel_id;
+        if asks_for(&self.formats, &formats::mar::Mar) && channel.is_none() {
+            *channel = staged
                 .app_member("update-settings.ini")
                 .and_then(|m| m.data())
                 .and_then(|d| update::channel_id(&String::from_utf8_lossy(d)));
-            if self.mar_channel_id.is_none() {
+            if channel.is_none() {
                 return Err(Error::Usage(format!(
                     "{} has no update-settings.ini with ACCEPTED_MAR_CHANNEL_IDS; give \
                      --mar-channel-id (for example firefox-mozilla-release)",
@@ -459,16 +384,39 @@ impl RepackPlan {
     /// Where a locale's output of `format` goes, relative to the output directory: nightly
     /// names by default, Mozilla's release layout with `--release`.
     pub fn output_name(&self, locale: &str, format: Format) -> String {
-        if self.release {
-            naming::release_path(&self.version, locale, self.path_platform, format)
-        } else {
-            format!(
-                "{}{}",
-                naming::nightly_stem(&self.version, locale, self.path_platform),
-                format.suffix()
-            )
-        }
+        format.packager().name(&Names {
+            version: &self.version,
+            locale,
+            platform: self.platform,
+            release: self.release,
+        })
     }
+
+    /// Every option that changes an output's bytes or name, the plan's and its formats':
+    /// the one list the shared cache's key, the resume key and `report.json` are made of.
+    pub fn byte_options(&self) -> Vec<ByteOption> {
+        let common = |name: &str, value: serde_json::Value| ByteOption {
+            name: name.into(),
+            value,
+            shapes_pieces: false,
+        };
+        let mut options = vec![
+            common("formats", serde_json::json!(self.formats)),
+            common("platform", self.platform.name.into()),
+            common("release", self.release.into()),
+            common("version", self.version.clone().into()),
+            common("build_number", serde_json::json!(self.build_number)),
+            common("strict", self.strict.into()),
+            common("max_missing_percent", serde_json::json!(self.max_missing_percent)),
+        ];
+        options.extend(formats::options(&self.formats, &self.settings, self.mtime));
+        options
+    }
+}
+
+/// Whether `formats` has `packager`'s format.
+fn asks_for(formats: &[Format], packager: &dyn formats::Packager) -> bool {
+    formats.iter().any(|f| f.id() == packager.id())
 }
 
 fn file_name(path: &Path) -> String {
@@ -483,26 +431,6 @@ pub fn member_time(source_date_epoch: Option<u64>, staged: &StagedBuild) -> u64 
     source_date_epoch
         .or_else(|| staged.app.build_id.as_deref().and_then(build_id_epoch))
         .unwrap_or(FALLBACK_EPOCH)
-}
-
-/// Whether MAR members (and the installer's archive) of `platform` get the x86 BCJ filter.
-/// Firefox's updater and Mozilla's SFX stub have no ARM64 BCJ decoder, and x86 BCJ broke
-/// aarch64 updates (build-mar #63): x86 and x86_64 only, not the universal macOS builds.
-pub fn x86_bcj(platform: &str) -> bool {
-    !platform.ends_with("aarch64") && !naming::is_mac(platform)
-}
-
-/// Parses `--dmg-compression`.
-pub fn dmg_compression(name: &str) -> Result<Compression> {
-    match name {
-        "lzma" => Ok(Compression::Lzma),
-        "bzip2" => Ok(Compression::Bzip2),
-        "zlib" => Ok(Compression::Zlib),
-        other => Err(Error::Usage(format!(
-            "--dmg-compression {other}: give lzma (ULMO, what Mozilla ships), bzip2 (UDBZ) or \
-             zlib (UDZO)"
-        ))),
-    }
 }
 
 /// A MAR channel id as the updater and the signing tasks accept it: 1 to 63 ASCII bytes,
@@ -638,14 +566,5 @@ mod tests {
         for bad in ["", "a b", "a,b", "a\tb", &"x".repeat(64), "café"] {
             assert!(check_channel_id(bad).is_err(), "{bad}");
         }
-    }
-
-    #[test]
-    fn formats_parse() {
-        assert_eq!(Format::parse("tar.bz2"), Some(Format::TarBz2));
-        assert_eq!(Format::parse("dir"), Some(Format::Dir));
-        assert_eq!(Format::parse("mar"), Some(Format::Mar));
-        assert_eq!(Format::parse("zip"), Some(Format::Zip));
-        assert_eq!(Format::parse("exe"), None);
     }
 }

@@ -18,10 +18,10 @@ use packagers::mar::{MarWriter, ProductInfo};
 use packagers::xz::{XzBlocks, XzOptions};
 use rayon::prelude::*;
 
-use crate::batch::{MAR_BLOCK, encode_xz, write_xz};
+use crate::formats::mar::MAR_BLOCK;
+use crate::formats::{Format, encode_xz, write_xz};
 use crate::error::{Error, Result};
 use crate::output::AtomicFile;
-use crate::plan::Format;
 use crate::report::{LocaleOutcome, OutputFile, Status};
 use crate::stage::{MemberKind, PackageKind, StagedBuild};
 use crate::update;
@@ -236,7 +236,7 @@ impl MarJob<'_> {
         drop(w);
         let bytes = file.commit()?;
         Ok(OutputFile {
-            format: Format::Mar,
+            format: Format::parse("mar").unwrap_or_else(|| unreachable!("the registry has the MAR")),
             path: PathBuf::from(name),
             bytes,
             sha256: None,

@@ -17,7 +17,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::Result;
 use crate::l10n::{Finding, FindingKind};
 use crate::output;
-use crate::plan::{Format, RepackPlan};
+use crate::formats::Format;
+use crate::plan::RepackPlan;
 
 /// How a locale ended.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -165,22 +166,10 @@ pub fn finish(plan: &RepackPlan, outcomes: &mut [LocaleOutcome]) -> Result<Strin
         input: &plan.input,
         version: &plan.version,
         input_sha256: &plan.input_sha256,
-        platform: &plan.platform,
+        platform: plan.platform.name,
         removed_signatures: &plan.removed_signatures,
         formats: &plan.formats,
-        options: serde_json::json!({
-            "release": plan.release,
-            "build_number": plan.build_number,
-            "mtime": plan.mtime,
-            "mar_channel_id": plan.mar_channel_id,
-            "x86_bcj": plan.x86_bcj,
-            "strict": plan.strict,
-            "max_missing_percent": plan.max_missing_percent,
-            "resume": plan.resume,
-            "shared_cache": plan.shared_cache,
-            "jobs": plan.jobs,
-            "l10n": plan.l10n,
-        }),
+        options: options(plan),
         summary,
         locales: outcomes,
     };
@@ -193,6 +182,20 @@ pub fn finish(plan: &RepackPlan, outcomes: &mut [LocaleOutcome]) -> Result<Strin
     )?;
     write_checksums(plan, outcomes)?;
     Ok(summary_table(outcomes))
+}
+
+/// `report.json`'s options: every option that changes an output's bytes or names
+/// ([`RepackPlan::byte_options`]), then those that do not.
+pub fn options(plan: &RepackPlan) -> serde_json::Value {
+    let mut options = serde_json::Map::new();
+    for option in plan.byte_options() {
+        options.insert(option.name, option.value);
+    }
+    options.insert("resume".into(), plan.resume.into());
+    options.insert("shared_cache".into(), serde_json::json!(plan.shared_cache));
+    options.insert("jobs".into(), plan.jobs.into());
+    options.insert("l10n".into(), serde_json::json!(plan.l10n));
+    serde_json::Value::Object(options)
 }
 
 /// One artifact of `manifest.json`.
@@ -218,7 +221,7 @@ fn write_checksums(plan: &RepackPlan, outcomes: &[LocaleOutcome]) -> Result<()> 
         .filter_map(|(o, f)| {
             Some(Artifact {
                 locale: &o.locale,
-                platform: &plan.platform,
+                platform: plan.platform.name,
                 kind: f.format,
                 path: f.path.to_string_lossy().into_owned(),
                 size: f.bytes,
@@ -257,7 +260,7 @@ fn write_checksums(plan: &RepackPlan, outcomes: &[LocaleOutcome]) -> Result<()> 
         "product": "firefox",
         "version": plan.version,
         "build_number": plan.build_number,
-        "platform": plan.platform,
+        "platform": plan.platform.name,
         "release": plan.release,
         "input": { "path": plan.input, "sha256": plan.input_sha256 },
         "artifacts": artifacts,

@@ -33,35 +33,12 @@ struct Record {
 pub fn key(plan: &RepackPlan, locale: &str, source: &LangpackSource) -> Result<String> {
     let mut hasher = Sha256::new();
     hasher.update(format!(
-        "l10n-repack {} resume 2\n",
+        "l10n-repack {} resume 3\n",
         env!("CARGO_PKG_VERSION")
     ));
     hasher.update(format!("{}\n{locale}\n", plan.input_sha256));
-    // Every option that changes an output's bytes or names.
-    let options = format!(
-        "{:?}",
-        (
-            &plan.formats,
-            &plan.platform,
-            plan.release,
-            &plan.version,
-            plan.build_number,
-            plan.mtime,
-            &plan.mar_channel_id,
-            plan.x86_bcj,
-            plan.dmg_compression,
-            plan.strict,
-            plan.max_missing_percent,
-        )
-    );
-    hasher.update(options.as_bytes());
-    // The installer's inputs: stub, tag and the locale's NSIS binaries (or en-US's).
-    if let Some(sfx) = &plan.sfx {
-        for part in [&sfx.stub, &sfx.tag] {
-            hasher.update((part.len() as u64).to_le_bytes());
-            hasher.update(part);
-        }
-    }
+    hasher.update(options_text(plan).as_bytes());
+    // The locale's NSIS binaries (or en-US's).
     if let Some(dir) = &plan.installer_dir {
         for name in ["setup.exe", "helper.exe"] {
             let file = crate::installer::nsis_file(dir, locale, name)?;
@@ -91,6 +68,14 @@ pub fn key(plan: &RepackPlan, locale: &str, source: &LangpackSource) -> Result<S
         }
     }
     Ok(output::hex(&hasher.finalize()))
+}
+
+/// Every option that changes an output's bytes or names, as the key hashes them.
+pub fn options_text(plan: &RepackPlan) -> String {
+    plan.byte_options()
+        .iter()
+        .map(|o| format!("{}={}\n", o.name, o.value))
+        .collect()
 }
 
 fn record_path(out_dir: &Path, locale: &str) -> PathBuf {

@@ -8,7 +8,7 @@ use super::Outcome;
 use crate::chunk::ChunkArgs;
 use crate::error::{Error, Result};
 use crate::locales::Locales;
-use crate::naming;
+use crate::platform::Platform;
 
 /// Arguments of `list-locales`.
 #[derive(Debug, Args)]
@@ -35,7 +35,7 @@ impl ListLocalesArgs {
             None => Locales::built_in(),
         };
         let all_platforms = list.locales.values().flatten().any(|p| *p == self.platform);
-        if !all_platforms && naming::path_platform(&self.platform).is_none() {
+        if !all_platforms && Platform::named(&self.platform).is_none() {
             return Err(Error::Usage(format!(
                 "--platform {}: no locale of {} ships on it; check the name",
                 self.platform,

@@ -6,11 +6,13 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::Outcome;
-use crate::batch::{Shared, Template};
+use crate::batch::Batch;
 use crate::error::{Error, Result};
-use crate::plan::{self, Format};
+use crate::formats::{self, Format, Settings};
+use crate::plan;
+use crate::platform::Platform;
 use crate::report::{Progress, human_bytes};
-use crate::stage::StagedBuild;
+use crate::stage::{PackageKind, StagedBuild};
 
 /// Arguments of `prepare`.
 #[derive(Debug, Args)]
@@ -27,8 +29,8 @@ pub struct PrepareArgs {
     #[arg(long, value_delimiter = ',', default_value = "tar.bz2")]
     pub formats: Vec<String>,
 
-    /// Taskgraph platform, which decides the BCJ filters (default: from the input's file
-    /// name, else linux64).
+    /// Taskgraph platform, which decides the BCJ filters (default: as for `repack`, from
+    /// the input's file name, else its package kind).
     #[arg(long)]
     pub platform: Option<String>,
 
@@ -48,40 +50,52 @@ pub struct PrepareArgs {
 impl PrepareArgs {
     /// Stages the build, compresses the shared pieces, writes the cache.
     pub fn run(&self) -> Result<Outcome> {
-        let formats: Vec<Format> = self
+        let mut formats: Vec<Format> = self
             .formats
             .iter()
             .map(|f| {
-                Format::parse(f)
-                    .ok_or_else(|| Error::Usage(format!("--formats {f}: unknown format")))
+                Format::parse(f).ok_or_else(|| {
+                    Error::Usage(format!(
+                        "--formats {f}: unknown format (this version writes: {})",
+                        Format::ids().join(", ")
+                    ))
+                })
             })
             .collect::<Result<_>>()?;
+        formats.sort();
+        formats.dedup();
+        let kind = PackageKind::from_path(&self.input).ok_or_else(|| {
+            Error::Usage(format!(
+                "--input {}: unknown package type; give a Linux .tar.bz2 or .tar.xz, a \
+                 Windows .zip, a macOS .dmg or an Android .apk",
+                self.input.display()
+            ))
+        })?;
+        // The same platform `repack` derives from the same input, so the keys agree.
+        let platform =
+            Platform::resolve(self.platform.as_deref(), &self.input, kind).map_err(Error::Usage)?;
+        let settings = Settings {
+            platform,
+            dmg_compression: formats::dmg_compression(&self.dmg_compression)?,
+            mar_channel_id: None,
+            installer: None,
+        };
         let progress = Progress::new(false);
         let started = std::time::Instant::now();
         let staged = StagedBuild::open(&self.input)?;
         let input_sha256 = crate::output::sha256_file(&self.input)?;
         let mtime = plan::member_time(self.source_date_epoch, &staged);
-        let platform = self.platform.clone().unwrap_or_else(|| {
-            let name = self.input.file_name().unwrap_or_default().to_string_lossy();
-            crate::naming::platform_from_file_name(&name)
-                .unwrap_or("linux64")
-                .to_owned()
-        });
-        let shared = Shared::for_formats(
-            &formats,
-            plan::x86_bcj(&platform),
-            plan::dmg_compression(&self.dmg_compression)?,
-        );
         let pool = super::thread_pool(self.jobs)?;
-        let template = pool.install(|| Template::prepare(&staged, mtime, shared))?;
-        let key = crate::cache::key(&input_sha256, mtime, shared);
-        crate::cache::save(&self.shared_cache, &key, &template.save_pieces())?;
+        let batch = pool.install(|| Batch::prepare(&staged, mtime, &formats, &settings))?;
+        let options = formats::options(&formats, &settings, mtime);
+        let key = crate::cache::key(&input_sha256, &formats, &options);
+        crate::cache::save(&self.shared_cache, &key, &batch.save())?;
         progress.note(&format!(
             "shared pieces for {} written to {} in {:.1} s ({})",
             self.formats.join(","),
             self.shared_cache.display(),
             started.elapsed().as_secs_f64(),
-            human_bytes(template.shared_compressed_bytes())
+            human_bytes(batch.shared_bytes())
         ));
         Ok(Outcome::Complete)
     }

@@ -8,7 +8,7 @@ use super::Outcome;
 use crate::batch;
 use crate::chunk::ChunkArgs;
 use crate::error::Result;
-use crate::plan::RepackPlan;
+use crate::plan::{RepackPlan, Request};
 use crate::report::{self, Progress, Status};
 use crate::stage::StagedBuild;
 
@@ -144,14 +144,43 @@ pub struct RepackArgs {
 }
 
 impl RepackArgs {
+    /// The command line as plain values, for the plan.
+    pub fn request(&self) -> Request {
+        Request {
+            input: self.input.clone(),
+            l10n: self.l10n.clone(),
+            output_dir: self.output_dir.clone(),
+            locales: self.locales.clone(),
+            locales_file: self.locales_file.clone(),
+            chunk: self.chunk.clone(),
+            platform: self.platform.clone(),
+            formats: self.formats.clone(),
+            dmg_compression: self.dmg_compression.clone(),
+            sfx_stub: self.sfx_stub.clone(),
+            installer_tag: self.installer_tag.clone(),
+            installer_dir: self.installer_dir.clone(),
+            mar_channel_id: self.mar_channel_id.clone(),
+            jobs: self.jobs,
+            fail_fast: self.fail_fast,
+            strict: self.strict,
+            source_date_epoch: self.source_date_epoch,
+            release: self.release,
+            version: self.version.clone(),
+            build_number: self.build_number,
+            max_missing_percent: self.max_missing_percent,
+            resume: self.resume,
+            shared_cache: self.shared_cache.clone(),
+        }
+    }
+
     /// Stages the build, repacks every locale, writes the report.
     pub fn run(&self) -> Result<Outcome> {
-        let mut plan = RepackPlan::resolve(self)?;
+        let mut plan = RepackPlan::resolve(&self.request())?;
         let progress = Progress::new(self.quiet);
         if !plan.ignored.is_empty() {
             progress.note(&format!(
                 "ignoring langpacks for locales that do not ship on {}: {}",
-                plan.platform,
+                plan.platform.name,
                 plan.ignored.join(", ")
             ));
         }
@@ -188,7 +217,7 @@ impl RepackArgs {
             started.elapsed().as_secs_f64(),
             staged.app.name,
             plan.version,
-            plan.platform,
+            plan.platform.name,
             plan.locales.len(),
             plan.jobs
         ));

@@ -29,7 +29,8 @@ pub struct RepackageArgs {
     #[arg(long, value_name = "ID")]
     pub mar_channel_id: Option<String>,
 
-    /// Taskgraph platform; `linux64-aarch64` gets no x86 BCJ filter (default: linux64).
+    /// Taskgraph platform, which decides the x86 BCJ filter as for `repack` (default:
+    /// linux64).
     #[arg(long, default_value = "linux64")]
     pub platform: String,
 
@@ -67,12 +68,18 @@ impl RepackageArgs {
         if let Some(warning) = &lock.unsupported {
             progress.warn(warning);
         }
+        let platform = crate::platform::Platform::named(&self.platform).ok_or_else(|| {
+            Error::Usage(format!(
+                "--platform {}: not a platform this version repacks",
+                self.platform
+            ))
+        })?;
         let pool = super::thread_pool(self.jobs)?;
         let job = Repackage {
             packages: &self.packages,
             output_dir: &self.output_dir,
             channel: self.mar_channel_id.clone(),
-            x86_bcj: self.platform != "linux64-aarch64",
+            x86_bcj: platform.x86_bcj(),
         };
         let outcomes = pool.install(|| job.run(&|m| progress.note(m)))?;
         print!("{}", report::summary_table(&outcomes));

@@ -34,9 +34,8 @@ use packagers::jar::{self, Method};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::installer;
 use crate::langpack::LocalePack;
-use crate::stage::{PackageKind, StagedBuild, StagedJar};
+use crate::stage::{StagedBuild, StagedJar};
 use manifest::LocaleLine;
 
 /// The locale the input build is in.
@@ -206,8 +205,11 @@ pub struct Layout {
     /// Per staged jar, in the same order.
     pub jars: Vec<JarLayout>,
     /// Package members (outside the jars) that differ per locale: `precomplete`,
-    /// `update.locale` and NON_CHROME files.
+    /// `update.locale`, NON_CHROME files and what the packaging rebuilds per locale.
     pub package_slots: BTreeSet<usize>,
+    /// Paths under the application directory (directories end in `/`) that the packaging
+    /// builds per locale, not the langpack: the merge leaves them alone.
+    pub rebuilt: &'static [&'static str],
     /// Every message and term id of the en-US Fluent files, to resolve references.
     pub fluent_ids: HashSet<String>,
     /// How many strings the en-US build's localizable files hold, as compare-locales counts
@@ -226,8 +228,9 @@ pub struct JarLayout {
 }
 
 impl Layout {
-    /// Analyses the staged build.
-    pub fn analyze(staged: &StagedBuild) -> Layout {
+    /// Analyses the staged build. `rebuilt` are the paths (relative to the application
+    /// directory; directories end in `/`) the packaging builds per locale itself.
+    pub fn analyze(staged: &StagedBuild, rebuilt: &'static [&'static str]) -> Layout {
         let jars: Vec<JarLayout> = staged
             .jars
             .iter()
@@ -267,11 +270,7 @@ impl Layout {
                 m.data().is_some()
                     && !jar_members.contains(i)
                     && (rel == "precomplete"
-                        // The uninstaller is built per locale (--installer-dir).
-                        || (staged.kind == PackageKind::Zip && rel == installer::HELPER_PATH)
-                        // macOS renames en.lproj per locale.
-                        || (staged.kind == PackageKind::Dmg
-                            && rel.starts_with(&format!("{}/", crate::package::EN_LPROJ)))
+                        || is_rebuilt(rebuilt, rel)
                         || rel == "update.locale"
                         || non_chrome::is_non_chrome(rel)
                         || rel
@@ -304,10 +303,19 @@ impl Layout {
         Layout {
             jars,
             package_slots,
+            rebuilt,
             fluent_ids,
             total_strings,
         }
     }
+}
+
+/// Whether `rel` is one of `rebuilt`'s files or under one of its directories.
+fn is_rebuilt(rebuilt: &[&str], rel: &str) -> bool {
+    rebuilt.iter().any(|r| match r.strip_suffix('/') {
+        Some(dir) => rel.strip_prefix(dir).is_some_and(|rest| rest.starts_with('/')),
+        None => rel == *r,
+    })
 }
 
 /// Where an entry of a locale's jar tail gets its bytes.
@@ -638,12 +646,9 @@ impl Builder<'_> {
         let mut package = BTreeMap::new();
         for &m in &layout.package_slots {
             let rel = &self.staged.members[m].path[prefix.len()..];
-            if rel == "precomplete"
-                || rel == installer::HELPER_PATH
-                || rel.starts_with(&format!("{}/", crate::package::EN_LPROJ))
-            {
-                // precomplete is generated from the final tree; the uninstaller comes from
-                // --installer-dir, if at all; en.lproj is renamed when the package is built.
+            if rel == "precomplete" || is_rebuilt(layout.rebuilt, rel) {
+                // precomplete is generated from the final tree; the rebuilt paths come from
+                // the packaging (an uninstaller from --installer-dir, a renamed en.lproj).
                 continue;
             }
             if rel == "update.locale" {

@@ -1,5 +1,6 @@
-//! macOS output: the localized `.dmg`, an HFS+ volume ([`packagers::hfs`]) wrapped in UDIF
-//! ([`packagers::udif`]), built from pieces shared by the batch.
+//! The macOS disk image, `<name>.dmg` (`Firefox <version>.dmg` in the release layout): an
+//! HFS+ volume ([`packagers::hfs`], Apple's TN1150) wrapped in UDIF ([`packagers::udif`]),
+//! as Mozilla's `dmg` tool makes it, built from pieces shared by the batch.
 //!
 //! **Layout, fixed per batch.** Every locale's volume has the same size and catalog
 //! allotment, so its special files end at the same block; after them come, in package
@@ -18,7 +19,7 @@
 //! bitmap, the jars' tails, the locale's files) are compressed for the locale. The
 //! comparison is of the bytes themselves, so a chunk is reused only when it is right.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::ops::Range;
 
@@ -26,9 +27,16 @@ use packagers::hfs::{BLOCK, HfsBuilder, HfsEntry, HfsNode};
 use packagers::udif::{self, Compression, UdifChunk, UdifWriter};
 use rayon::prelude::*;
 
+use packagers::piece::{PieceReader, PieceWriter, inconsistent};
+
+use super::check::{check_package_jars, check_precomplete};
+use super::{
+    Build, ByteOption, Locale, Names, Packager, Prepared, Settings, Target, Written, write_file,
+};
 use crate::error::{Error, Result};
 use crate::jar::SharedJar;
 use crate::package::{Item, LocalePackage, item_path};
+use crate::platform::{MAC_RESOURCES, Os};
 use crate::stage::{MemberKind, StagedBuild};
 
 /// Bytes per UDIF chunk: Mozilla's `--run-sectors 2048`.
@@ -47,6 +55,117 @@ const OWN_HEADROOM: u64 = 16 << 20;
 /// The partition name `hdiutil` gives a volume without a partition map.
 const PARTITION: &str = "disk image (Apple_HFS : 0)";
 
+/// The macOS dmg.
+pub struct Dmg;
+
+impl Packager for Dmg {
+    fn id(&self) -> &'static str {
+        "dmg"
+    }
+
+    fn fits(&self, os: Os) -> bool {
+        os == Os::Mac
+    }
+
+    fn is_default(&self, os: Os) -> bool {
+        os == Os::Mac
+    }
+
+    fn name(&self, names: &Names<'_>) -> String {
+        if names.release {
+            format!("{}Firefox {}.dmg", names.release_dir(), names.version)
+        } else {
+            format!("{}.dmg", names.nightly_stem())
+        }
+    }
+
+    fn options(&self, settings: &Settings) -> Vec<ByteOption> {
+        let compression = match settings.dmg_compression {
+            Compression::Lzma => "lzma",
+            Compression::Bzip2 => "bzip2",
+            Compression::Zlib => "zlib",
+        };
+        vec![ByteOption::pieces("dmg", "compression", compression)]
+    }
+
+    fn prepare(&self, build: &Build<'_>, settings: &Settings) -> Result<Box<dyn Prepared>> {
+        Ok(Box::new(DmgPieces::encode(build, settings.dmg_compression)?))
+    }
+
+    /// The layout and template are laid out again, which is cheap; the shared chunks are
+    /// read.
+    fn load(
+        &self,
+        build: &Build<'_>,
+        settings: &Settings,
+        input: &mut PieceReader<'_>,
+    ) -> packagers::Result<Box<dyn Prepared>> {
+        let TemplateVolume {
+            layout,
+            volume: template,
+            plan,
+            ..
+        } = DmgPieces::template(build.staged, &build.jars, &build.fixed)
+            .map_err(|e| inconsistent(&e.to_string()))?;
+        let cached: Vec<(u64, UdifChunk)> = input.list()?;
+        let mut chunks = vec![None; plan.len()];
+        for (i, chunk) in cached {
+            let i = usize::try_from(i).map_err(|_| inconsistent("a chunk index"))?;
+            if plan.get(i).map(|c| c.len() as u64) != Some(chunk.sectors() * udif::SECTOR as u64) {
+                return Err(inconsistent("a chunk's size"));
+            }
+            chunks[i] = Some(chunk);
+        }
+        Ok(Box::new(DmgPieces {
+            compression: settings.dmg_compression,
+            layout,
+            template,
+            plan,
+            chunks,
+        }))
+    }
+
+    fn check(&self, data: &[u8], locale: &str, expected: &[(String, Vec<u8>)]) -> Vec<String> {
+        check_dmg(data, locale, expected)
+    }
+}
+
+impl Prepared for DmgPieces {
+    fn save(&self, out: &mut PieceWriter) {
+        let shared: Vec<(u64, &UdifChunk)> = self
+            .chunks
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| Some((i as u64, c.as_ref()?)))
+            .collect();
+        out.len(shared.len());
+        for (i, chunk) in shared {
+            out.u64(i);
+            out.piece(chunk);
+        }
+    }
+
+    fn shared_bytes(&self) -> u64 {
+        self.chunks
+            .iter()
+            .flatten()
+            .map(|c| c.bytes().len() as u64)
+            .sum()
+    }
+
+    fn write_locale(
+        &self,
+        build: &Build<'_>,
+        locale: &Locale<'_>,
+        target: Target<'_>,
+    ) -> Result<Written> {
+        write_file(target, |out| {
+            self.write_dmg(build, locale.package, out)?;
+            Ok(())
+        })
+    }
+}
+
 /// Where everything goes in every locale's volume.
 #[derive(Debug)]
 struct VolumeLayout {
@@ -60,7 +179,7 @@ struct VolumeLayout {
     own: (u32, u32),
 }
 
-/// What [`MacPieces::template`] lays out: the layout, the template volume (shared bytes at
+/// What [`DmgPieces::template`] lays out: the layout, the template volume (shared bytes at
 /// their blocks, zeros elsewhere), the chunk plan, and the chunks wholly inside shared bytes.
 struct TemplateVolume {
     layout: VolumeLayout,
@@ -70,7 +189,7 @@ struct TemplateVolume {
 }
 
 /// The dmg pieces every locale shares.
-pub struct MacPieces {
+struct DmgPieces {
     compression: Compression,
     layout: VolumeLayout,
     template: Vec<u8>,
@@ -80,21 +199,17 @@ pub struct MacPieces {
     chunks: Vec<Option<UdifChunk>>,
 }
 
-impl MacPieces {
+impl DmgPieces {
     /// Lays out the volume and compresses the chunks of its shared bytes. `fixed` are the
     /// members no locale changes, in package order.
-    pub fn encode(
-        staged: &StagedBuild,
-        jars: &[SharedJar],
-        fixed: &[usize],
-        compression: Compression,
-    ) -> Result<MacPieces> {
+    fn encode(build: &Build<'_>, compression: Compression) -> Result<DmgPieces> {
+        let (staged, jars, fixed) = (build.staged, &build.jars, &build.fixed);
         let TemplateVolume {
             layout,
             volume: template,
             plan,
             shared,
-        } = MacPieces::template(staged, jars, fixed)?;
+        } = DmgPieces::template(staged, jars, fixed)?;
         let encoded = shared
             .par_iter()
             .map(|&i| UdifChunk::encode(&template[plan[i].clone()], compression))
@@ -107,7 +222,7 @@ impl MacPieces {
         for (i, c) in shared.into_iter().zip(encoded) {
             chunks[i] = Some(c);
         }
-        Ok(MacPieces {
+        Ok(DmgPieces {
             compression,
             layout,
             template,
@@ -169,86 +284,9 @@ impl MacPieces {
         })
     }
 
-    /// Appends the shared chunks to `out` in the shared cache's format.
-    pub fn write_to(&self, out: &mut Vec<u8>) {
-        let shared: Vec<(usize, &UdifChunk)> = self
-            .chunks
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| Some((i, c.as_ref()?)))
-            .collect();
-        out.extend_from_slice(&(shared.len() as u64).to_le_bytes());
-        for (i, chunk) in shared {
-            out.extend_from_slice(&(i as u64).to_le_bytes());
-            chunk.write_to(out);
-        }
-    }
-
-    /// Reads what [`MacPieces::write_to`] wrote for this build (the layout and template
-    /// are laid out again, which is cheap); returns the pieces and the bytes used, or why
-    /// they do not fit.
-    pub fn read_from(
-        bytes: &[u8],
-        staged: &StagedBuild,
-        jars: &[SharedJar],
-        fixed: &[usize],
-        compression: Compression,
-    ) -> std::result::Result<(MacPieces, usize), String> {
-        let bad = |what: &str| format!("the cached dmg chunks do not fit this build ({what})");
-        let TemplateVolume {
-            layout,
-            volume: template,
-            plan,
-            ..
-        } = MacPieces::template(staged, jars, fixed).map_err(|e| e.to_string())?;
-        let count = |at: usize| -> std::result::Result<usize, String> {
-            let field = bytes.get(at..at + 8).ok_or_else(|| bad("truncated"))?;
-            usize::try_from(u64::from_le_bytes(field.try_into().expect("8 bytes")))
-                .map_err(|_| bad("a count"))
-        };
-        let mut chunks = vec![None; plan.len()];
-        let n = count(0)?;
-        let mut at = 8;
-        for _ in 0..n {
-            let i = count(at)?;
-            at += 8;
-            let (chunk, used) = UdifChunk::read_from(&bytes[at..]).map_err(|e| e.to_string())?;
-            at += used;
-            if plan.get(i).map(|c| c.len() as u64) != Some(chunk.sectors() * udif::SECTOR as u64) {
-                return Err(bad("a chunk's size"));
-            }
-            *chunks.get_mut(i).ok_or_else(|| bad("a chunk index"))? = Some(chunk);
-        }
-        Ok((
-            MacPieces {
-                compression,
-                layout,
-                template,
-                plan,
-                chunks,
-            },
-            at,
-        ))
-    }
-
-    /// How many bytes the shared chunks take, compressed.
-    pub fn compressed_bytes(&self) -> u64 {
-        self.chunks
-            .iter()
-            .flatten()
-            .map(|c| c.bytes().len() as u64)
-            .sum()
-    }
-
     /// Writes the locale's dmg.
-    pub fn write_dmg<W: Write>(
-        &self,
-        staged: &StagedBuild,
-        jars: &[SharedJar],
-        package: &LocalePackage,
-        mtime: u64,
-        out: W,
-    ) -> Result<W> {
+    fn write_dmg<W: Write>(&self, build: &Build<'_>, package: &LocalePackage, out: W) -> Result<W> {
+        let (staged, jars, mtime) = (build.staged, &build.jars, build.mtime);
         let wrap = |source| Error::Write {
             what: "the .dmg".into(),
             source,
@@ -464,6 +502,65 @@ fn chunk_plan(size: usize, locale_parts: &[Range<usize>]) -> Vec<Range<usize>> {
         at = end;
     }
     plan
+}
+
+/// A macOS dmg: the jars in the bundle's `Contents/Resources`, as for tarballs.
+fn check_dmg(data: &[u8], locale: &str, expected: &[(String, Vec<u8>)]) -> Vec<String> {
+    let partitions = match packagers::udif::read_partitions(data) {
+        Ok(partitions) => partitions,
+        Err(e) => return vec![format!("not a readable dmg: {e}")],
+    };
+    let Some(volume) = partitions
+        .into_iter()
+        .find(|p| matches!(p.data.get(1024..1026), Some(b"H+" | b"HX")))
+    else {
+        return vec!["the dmg has no HFS+ partition".into()];
+    };
+    let volume = match packagers::hfs::read_volume(volume.data) {
+        Ok(volume) => volume,
+        Err(e) => return vec![format!("the volume cannot be read: {e}")],
+    };
+    let jar = |rel: &str| {
+        volume.entries.iter().find_map(|e| {
+            let (bundle, rest) = e.path.split_once('/')?;
+            let file = rest.strip_prefix(MAC_RESOURCES)?;
+            match (&e.node, bundle.ends_with(".app") && file == rel) {
+                (packagers::hfs::HfsNode::File(data), true) => Some(data.as_slice()),
+                _ => None,
+            }
+        })
+    };
+    let Some(omni) = jar("omni.ja") else {
+        return vec!["the package has no omni.ja".into()];
+    };
+    let mut problems = check_package_jars(omni, jar("browser/omni.ja"), locale, expected);
+    if let Some(text) = jar("precomplete") {
+        // precomplete's paths are relative to the bundle (`Contents/…`).
+        let mut files = BTreeSet::new();
+        let mut dirs = BTreeSet::new();
+        for e in &volume.entries {
+            let Some((bundle, rest)) = e.path.split_once('/') else {
+                continue;
+            };
+            if !bundle.ends_with(".app") {
+                continue;
+            }
+            match e.node {
+                packagers::hfs::HfsNode::Dir => {
+                    dirs.insert(rest.to_owned());
+                }
+                _ => {
+                    files.insert(rest);
+                }
+            }
+        }
+        problems.extend(check_precomplete(
+            &String::from_utf8_lossy(text),
+            &files,
+            Some(&dirs),
+        ));
+    }
+    problems
 }
 
 #[cfg(test)]
