@@ -194,21 +194,6 @@ impl Piece for Bzip2Piece {
 }
 
 impl Bzip2Piece {
-    /// Appends the piece to `out` as its [`Piece`] impl stores it.
-    ///
-    /// TEMPORARY: for callers not yet on [`crate::piece`].
-    pub fn write_to(&self, out: &mut Vec<u8>) {
-        crate::piece::append_to(self, out);
-    }
-
-    /// Reads a piece [`write_to`](Self::write_to) wrote at the start of `bytes`; returns it
-    /// and the bytes it took.
-    ///
-    /// TEMPORARY: for callers not yet on [`crate::piece`].
-    pub fn read_from(bytes: &[u8]) -> Result<(Bzip2Piece, usize)> {
-        crate::piece::read_prefix(bytes)
-    }
-
     /// The piece of no blocks: compresses empty data, appends nothing.
     fn empty() -> Self {
         Self {

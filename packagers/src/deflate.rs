@@ -70,20 +70,6 @@ impl DeflatePiece {
     pub fn crc32(&self) -> u32 {
         self.crc32
     }
-
-    /// Appends the piece to `out` as its [`Piece`] impl stores it.
-    ///
-    /// TEMPORARY: for callers not yet on [`crate::piece`].
-    pub fn write_to(&self, out: &mut Vec<u8>) {
-        crate::piece::append_to(self, out);
-    }
-
-    /// Reads a piece that [`DeflatePiece::write_to`] wrote; returns it and the bytes used.
-    ///
-    /// TEMPORARY: for callers not yet on [`crate::piece`].
-    pub fn read_from(bytes: &[u8]) -> Result<(DeflatePiece, usize)> {
-        crate::piece::read_prefix(bytes)
-    }
 }
 
 /// Stored through [`crate::piece`]: raw length (`u64`), CRC-32 (`u32`), then the compressed

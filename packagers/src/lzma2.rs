@@ -166,20 +166,6 @@ impl Lzma2Piece {
     pub fn raw_len(&self) -> u64 {
         self.raw_len
     }
-
-    /// Appends the piece to `out` as its [`Piece`] impl stores it.
-    ///
-    /// TEMPORARY: for callers not yet on [`crate::piece`].
-    pub fn write_to(&self, out: &mut Vec<u8>) {
-        crate::piece::append_to(self, out);
-    }
-
-    /// Reads a piece that [`Lzma2Piece::write_to`] wrote; returns it and the bytes used.
-    ///
-    /// TEMPORARY: for callers not yet on [`crate::piece`].
-    pub fn read_from(bytes: &[u8]) -> Result<(Lzma2Piece, usize)> {
-        crate::piece::read_prefix(bytes)
-    }
 }
 
 /// Stored through [`crate::piece`]: raw length (`u64`), then the chunks as a byte string.

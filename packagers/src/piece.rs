@@ -236,26 +236,6 @@ impl<P: Piece> Piece for Option<P> {
     }
 }
 
-/// Appends `piece` to `out` as [`Piece::save`] writes it.
-///
-/// TEMPORARY: backs the piece types' `write_to` until their callers use [`Piece`].
-pub(crate) fn append_to<P: Piece>(piece: &P, out: &mut Vec<u8>) {
-    let mut writer = PieceWriter {
-        out: std::mem::take(out),
-    };
-    writer.piece(piece);
-    *out = writer.into_bytes();
-}
-
-/// Reads one piece at the start of `bytes`; returns it and the bytes it took.
-///
-/// TEMPORARY: backs the piece types' `read_from` until their callers use [`Piece`].
-pub(crate) fn read_prefix<P: Piece>(bytes: &[u8]) -> Result<(P, usize)> {
-    let mut input = PieceReader::new(bytes);
-    let piece = input.piece()?;
-    Ok((piece, input.at))
-}
-
 /// The error of a cache whose bytes do not read back.
 pub fn inconsistent(what: &str) -> Error {
     Error::Piece {

@@ -355,20 +355,6 @@ impl UdifChunk {
     pub fn sectors(&self) -> u64 {
         self.sectors
     }
-
-    /// Appends the chunk to `out` as its [`Piece`] impl stores it.
-    ///
-    /// TEMPORARY: for callers not yet on [`crate::piece`].
-    pub fn write_to(&self, out: &mut Vec<u8>) {
-        crate::piece::append_to(self, out);
-    }
-
-    /// Reads a chunk that [`UdifChunk::write_to`] wrote; returns it and the bytes used.
-    ///
-    /// TEMPORARY: for callers not yet on [`crate::piece`].
-    pub fn read_from(bytes: &[u8]) -> Result<(UdifChunk, usize)> {
-        crate::piece::read_prefix(bytes)
-    }
 }
 
 /// Stored through [`crate::piece`]: chunk type and CRC-32 (`u32` each), sector count

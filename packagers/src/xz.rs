@@ -200,22 +200,6 @@ impl Piece for XzBlocks {
 }
 
 impl XzBlocks {
-    /// Appends the blocks to `out` as their [`Piece`] impl stores
-    /// them.
-    ///
-    /// TEMPORARY: for callers not yet on [`crate::piece`].
-    pub fn write_to(&self, out: &mut Vec<u8>) {
-        crate::piece::append_to(self, out);
-    }
-
-    /// Reads blocks [`write_to`](Self::write_to) wrote at the start of `bytes`; returns them
-    /// and the bytes they took.
-    ///
-    /// TEMPORARY: for callers not yet on [`crate::piece`].
-    pub fn read_from(bytes: &[u8]) -> Result<(XzBlocks, usize)> {
-        crate::piece::read_prefix(bytes)
-    }
-
     /// Compresses `data` as ONE block (zero blocks if empty).
     ///
     /// Cut large data with [`block_ranges`] first if it should land in several blocks. The
