@@ -33,6 +33,7 @@ use std::ops::Range;
 use ::bzip2::Compression;
 use ::bzip2::write::BzEncoder;
 
+use crate::piece::{Piece, PieceReader, PieceWriter};
 use crate::{Error, Result};
 
 /// Stream header for block size level 9.
@@ -156,41 +157,43 @@ pub struct Bzip2Piece {
     raw_len: u64,
 }
 
-impl Bzip2Piece {
-    /// Serializes the piece (for a cache on disk): bit length, block count, CRC and raw
-    /// length as little-endian integers, then the bits.
-    pub fn write_to(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.bit_len.to_le_bytes());
-        out.extend_from_slice(&self.blocks.to_le_bytes());
-        out.extend_from_slice(&self.crc.to_le_bytes());
-        out.extend_from_slice(&self.raw_len.to_le_bytes());
-        out.extend_from_slice(&self.bits);
+/// Stored through [`crate::piece`]: bit length (`u64`), block count and combined CRC
+/// (`u32` each), raw length (`u64`), then the bits as a byte string. The cache's digest
+/// guards the bytes; loading checks that the bits are `bit_len.div_ceil(8)` bytes long.
+impl Piece for Bzip2Piece {
+    fn save(&self, out: &mut PieceWriter) {
+        out.u64(self.bit_len);
+        out.u32(self.blocks);
+        out.u32(self.crc);
+        out.u64(self.raw_len);
+        out.bytes(&self.bits);
     }
 
-    /// Reads a piece [`write_to`](Self::write_to) wrote at the start of `bytes`; returns it
-    /// and the bytes it took. Callers check the bytes' integrity (a digest) first; this
-    /// only checks that the lengths are consistent.
-    pub fn read_from(bytes: &[u8]) -> crate::Result<(Bzip2Piece, usize)> {
-        let bad = || crate::Error::Bzip2Stream {
-            reason: "a cached piece is truncated".into(),
-        };
-        let field = |at: usize, len: usize| bytes.get(at..at + len).ok_or_else(bad);
-        let bit_len = u64::from_le_bytes(field(0, 8)?.try_into().expect("8 bytes"));
-        let blocks = u32::from_le_bytes(field(8, 4)?.try_into().expect("4 bytes"));
-        let crc = u32::from_le_bytes(field(12, 4)?.try_into().expect("4 bytes"));
-        let raw_len = u64::from_le_bytes(field(16, 8)?.try_into().expect("8 bytes"));
-        let len = usize::try_from(bit_len.div_ceil(8)).map_err(|_| bad())?;
-        let bits = field(24, len)?.to_vec();
-        let piece = Bzip2Piece {
-            bits,
+    fn load(input: &mut PieceReader<'_>) -> Result<Self> {
+        let bit_len = input.u64()?;
+        let blocks = input.u32()?;
+        let crc = input.u32()?;
+        let raw_len = input.u64()?;
+        let bits = input.bytes()?;
+        if bits.len() as u64 != bit_len.div_ceil(8) {
+            return Err(Error::Bzip2Stream {
+                reason: format!(
+                    "a cached piece of {bit_len} bits holds {} bytes",
+                    bits.len()
+                ),
+            });
+        }
+        Ok(Bzip2Piece {
+            bits: bits.to_vec(),
             bit_len,
             blocks,
             crc,
             raw_len,
-        };
-        Ok((piece, 24 + len))
+        })
     }
+}
 
+impl Bzip2Piece {
     /// The piece of no blocks: compresses empty data, appends nothing.
     fn empty() -> Self {
         Self {
@@ -906,20 +909,36 @@ sys.stdout.buffer.write(out)
     }
 
     #[test]
-    fn pieces_round_trip_through_bytes() {
+    fn pieces_round_trip_through_the_cache() {
         let pieces = [
             Bzip2Piece::encode(b"").unwrap(),
             Bzip2Piece::encode(&random_bytes(5000, 7)).unwrap(),
         ];
-        let mut bytes = Vec::new();
-        for piece in &pieces {
-            piece.write_to(&mut bytes);
+        let mut out = PieceWriter::new();
+        pieces.iter().for_each(|piece| out.piece(piece));
+        let bytes = out.into_bytes();
+        let mut input = PieceReader::new(&bytes);
+        let back: [Bzip2Piece; 2] = [input.piece().unwrap(), input.piece().unwrap()];
+        input.finish().unwrap();
+        assert_eq!(back, pieces);
+        let mut cut = PieceReader::new(&bytes[..bytes.len() - 1]);
+        assert_eq!(cut.piece::<Bzip2Piece>().unwrap(), pieces[0]);
+        assert!(cut.piece::<Bzip2Piece>().is_err());
+    }
+
+    #[test]
+    fn cached_bits_must_match_the_bit_length() {
+        for (bit_len, bits) in [(9, &[0u8][..]), (8, &[0, 0][..]), (0, &[0][..])] {
+            let mut out = PieceWriter::new();
+            out.u64(bit_len);
+            out.u32(1);
+            out.u32(0);
+            out.u64(0);
+            out.bytes(bits);
+            let bytes = out.into_bytes();
+            let error = PieceReader::new(&bytes).piece::<Bzip2Piece>().unwrap_err();
+            assert!(matches!(error, Error::Bzip2Stream { .. }), "{error}");
         }
-        let (first, used) = Bzip2Piece::read_from(&bytes).unwrap();
-        let (second, rest) = Bzip2Piece::read_from(&bytes[used..]).unwrap();
-        assert_eq!([first, second], pieces);
-        assert_eq!(used + rest, bytes.len());
-        assert!(Bzip2Piece::read_from(&bytes[..bytes.len() - 1][used..]).is_err());
     }
 
     #[test]

@@ -13,6 +13,7 @@
 
 use flate2::{Compress, Compression, FlushCompress, Status};
 
+use crate::piece::{Piece, PieceReader, PieceWriter};
 use crate::{Error, Result};
 
 /// An empty final block: `BFINAL` = 1, `BTYPE` = 01 (fixed Huffman), end-of-block code.
@@ -69,37 +70,23 @@ impl DeflatePiece {
     pub fn crc32(&self) -> u32 {
         self.crc32
     }
+}
 
-    /// Appends the piece to `out` in the cache format: raw length (u64), CRC-32 (u32),
-    /// compressed length (u64), all little-endian, then the bytes.
-    pub fn write_to(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.raw_len.to_le_bytes());
-        out.extend_from_slice(&self.crc32.to_le_bytes());
-        out.extend_from_slice(&(self.bytes.len() as u64).to_le_bytes());
-        out.extend_from_slice(&self.bytes);
+/// Stored through [`crate::piece`]: raw length (`u64`), CRC-32 (`u32`), then the compressed
+/// blocks as a byte string.
+impl Piece for DeflatePiece {
+    fn save(&self, out: &mut PieceWriter) {
+        out.u64(self.raw_len);
+        out.u32(self.crc32);
+        out.bytes(&self.bytes);
     }
 
-    /// Reads a piece that [`DeflatePiece::write_to`] wrote; returns it and the bytes used.
-    pub fn read_from(bytes: &[u8]) -> Result<(DeflatePiece, usize)> {
-        let truncated = || Error::Deflate {
-            reason: "a cached deflate piece is truncated".into(),
-        };
-        let head = bytes.get(..20).ok_or_else(truncated)?;
-        let raw_len = u64::from_le_bytes(head[..8].try_into().expect("8 bytes"));
-        let crc32 = u32::from_le_bytes(head[8..12].try_into().expect("4 bytes"));
-        let len = usize::try_from(u64::from_le_bytes(head[12..].try_into().expect("8 bytes")))
-            .map_err(|_| truncated())?;
-        // In two steps: `20 + len` overflows for a corrupt length near `usize::MAX`.
-        let data = bytes
-            .get(20..)
-            .and_then(|b| b.get(..len))
-            .ok_or_else(truncated)?;
-        let piece = DeflatePiece {
-            bytes: data.to_vec(),
-            raw_len,
-            crc32,
-        };
-        Ok((piece, 20 + len))
+    fn load(input: &mut PieceReader<'_>) -> Result<Self> {
+        Ok(DeflatePiece {
+            raw_len: input.u64()?,
+            crc32: input.u32()?,
+            bytes: input.bytes()?.to_vec(),
+        })
     }
 }
 
@@ -148,13 +135,17 @@ mod tests {
         let whole = parts.concat();
         assert_eq!(out, whole);
         let refs: Vec<&DeflatePiece> = pieces.iter().collect();
-        let mut cached = Vec::new();
-        pieces[1].write_to(&mut cached);
-        assert_eq!(
-            DeflatePiece::read_from(&cached).unwrap(),
-            (pieces[1].clone(), cached.len())
+        let mut out = PieceWriter::new();
+        out.piece(&pieces[1]);
+        let cached = out.into_bytes();
+        let mut input = PieceReader::new(&cached);
+        assert_eq!(input.piece::<DeflatePiece>().unwrap(), pieces[1]);
+        input.finish().unwrap();
+        assert!(
+            PieceReader::new(&cached[..cached.len() - 1])
+                .piece::<DeflatePiece>()
+                .is_err()
         );
-        assert!(DeflatePiece::read_from(&cached[..cached.len() - 1]).is_err());
         assert_eq!(
             joined(&refs),
             (
@@ -165,12 +156,15 @@ mod tests {
         );
     }
 
-    /// Found by `cargo fuzz run pieces`: a cached length near `u64::MAX` overflowed
-    /// `20 + len`.
+    /// Found by `cargo fuzz run pieces` (in the piece's own reader of the time): a cached
+    /// length near `u64::MAX` overflowed `20 + len`.
     #[test]
     fn a_corrupt_cached_length_is_an_error_not_an_overflow() {
-        let mut bytes = [0u8; 12].to_vec();
-        bytes.extend_from_slice(&u64::MAX.to_le_bytes());
-        assert!(DeflatePiece::read_from(&bytes).is_err());
+        let mut out = PieceWriter::new();
+        out.u64(0);
+        out.u32(0);
+        out.u64(u64::MAX);
+        let bytes = out.into_bytes();
+        assert!(PieceReader::new(&bytes).piece::<DeflatePiece>().is_err());
     }
 }

@@ -18,6 +18,7 @@
 
 use liblzma::stream::{Action, Filters, LzmaOptions, Status, Stream};
 
+use crate::piece::{Piece, PieceReader, PieceWriter};
 use crate::{Error, Result};
 
 /// Encoder settings of a piece.
@@ -165,35 +166,24 @@ impl Lzma2Piece {
     pub fn raw_len(&self) -> u64 {
         self.raw_len
     }
+}
 
-    /// Appends the piece to `out` in the cache format: raw length and chunk length (u64
-    /// little-endian), then the chunks.
-    pub fn write_to(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.raw_len.to_le_bytes());
-        out.extend_from_slice(&(self.chunks.len() as u64).to_le_bytes());
-        out.extend_from_slice(&self.chunks);
+/// Stored through [`crate::piece`]: raw length (`u64`), then the chunks as a byte string.
+/// Loading walks the chunks as [`Lzma2Piece::encode`] checks the encoder's output: they must
+/// start with a dictionary reset and end exactly at the end of the string.
+impl Piece for Lzma2Piece {
+    fn save(&self, out: &mut PieceWriter) {
+        out.u64(self.raw_len);
+        out.bytes(&self.chunks);
     }
 
-    /// Reads a piece that [`Lzma2Piece::write_to`] wrote; returns it and the bytes used.
-    pub fn read_from(bytes: &[u8]) -> Result<(Lzma2Piece, usize)> {
-        let truncated = || Error::Xz {
-            reason: "a cached LZMA2 piece is truncated".into(),
-        };
-        let field = |at: usize| -> Result<u64> {
-            let b = bytes.get(at..at + 8).ok_or_else(truncated)?;
-            Ok(u64::from_le_bytes(b.try_into().expect("8 bytes")))
-        };
-        let raw_len = field(0)?;
-        let len = usize::try_from(field(8)?).map_err(|_| truncated())?;
-        // In two steps: `16 + len` overflows for a corrupt length near `usize::MAX`.
-        let chunks = bytes
-            .get(16..)
-            .and_then(|b| b.get(..len))
-            .ok_or_else(truncated)?;
-        let mut stream = chunks.to_vec();
-        stream.push(0);
-        let piece = Lzma2Piece::from_stream(stream, raw_len)?;
-        Ok((piece, 16 + len))
+    fn load(input: &mut PieceReader<'_>) -> Result<Self> {
+        let raw_len = input.u64()?;
+        let chunks = input.bytes()?;
+        let mut stream = Vec::with_capacity(chunks.len() + END.len());
+        stream.extend_from_slice(chunks);
+        stream.extend_from_slice(&END);
+        Lzma2Piece::from_stream(stream, raw_len)
     }
 }
 
@@ -253,22 +243,58 @@ mod tests {
     }
 
     #[test]
-    fn cache_format_round_trips() {
-        let piece =
-            Lzma2Piece::encode(&random_bytes(10_000, 3), Lzma2Options::installer()).unwrap();
-        let mut bytes = Vec::new();
-        piece.write_to(&mut bytes);
-        let (back, used) = Lzma2Piece::read_from(&bytes).unwrap();
-        assert_eq!((back, used), (piece, bytes.len()));
-        assert!(Lzma2Piece::read_from(&bytes[..bytes.len() - 1]).is_err());
+    fn pieces_round_trip_through_the_cache() {
+        let pieces = [
+            Lzma2Piece::encode(&random_bytes(10_000, 3), Lzma2Options::installer()).unwrap(),
+            Lzma2Piece::encode(b"", Lzma2Options::installer()).unwrap(),
+        ];
+        let mut out = PieceWriter::new();
+        pieces.iter().for_each(|piece| out.piece(piece));
+        let bytes = out.into_bytes();
+        let mut input = PieceReader::new(&bytes);
+        let back: [Lzma2Piece; 2] = [input.piece().unwrap(), input.piece().unwrap()];
+        input.finish().unwrap();
+        assert_eq!(back, pieces);
+        let mut cut = PieceReader::new(&bytes[..bytes.len() - 1]);
+        assert_eq!(cut.piece::<Lzma2Piece>().unwrap(), pieces[0]);
+        assert!(cut.piece::<Lzma2Piece>().is_err());
     }
 
-    /// Found by `cargo fuzz run pieces`: a cached length near `u64::MAX` overflowed
-    /// `16 + len`.
+    /// Found by `cargo fuzz run pieces` (in the piece's own reader of the time): a cached
+    /// length near `u64::MAX` overflowed `16 + len`.
     #[test]
     fn a_corrupt_cached_length_is_an_error_not_an_overflow() {
-        let mut bytes = 0u64.to_le_bytes().to_vec();
-        bytes.extend_from_slice(&u64::MAX.to_le_bytes());
-        assert!(Lzma2Piece::read_from(&bytes).is_err());
+        let mut out = PieceWriter::new();
+        out.u64(0);
+        out.u64(u64::MAX);
+        let bytes = out.into_bytes();
+        assert!(PieceReader::new(&bytes).piece::<Lzma2Piece>().is_err());
+    }
+
+    #[test]
+    fn cached_chunks_must_walk_from_a_dictionary_reset_to_their_end() {
+        let piece = Lzma2Piece::encode(b"abc", Lzma2Options::installer()).unwrap();
+        let load = |chunks: &[u8]| {
+            let mut out = PieceWriter::new();
+            out.u64(3);
+            out.bytes(chunks);
+            let bytes = out.into_bytes();
+            PieceReader::new(&bytes).piece::<Lzma2Piece>()
+        };
+        assert_eq!(load(piece.chunks()).unwrap(), piece);
+        // One uncompressed chunk that resets the dictionary: "abc".
+        assert!(load(&[0x01, 0x00, 0x02, b'a', b'b', b'c']).is_ok());
+        let chunks = piece.chunks();
+        let keeps_dictionary = [&[0x02][..], &chunks[1..]].concat();
+        for bad in [
+            &chunks[..chunks.len() - 1],
+            &[chunks, &END].concat()[..],
+            &keeps_dictionary[..],
+            &[0x01, 0x00, 0x02, b'a', b'b'][..],
+            &[0x01, 0x00, 0x02, b'a', b'b', b'c', 0x03][..],
+        ] {
+            let error = load(bad).unwrap_err();
+            assert!(matches!(error, Error::Xz { .. }), "{bad:02x?}: {error}");
+        }
     }
 }

@@ -38,6 +38,7 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
+use crate::piece::{Piece, PieceReader, PieceWriter};
 use crate::{Error, Result};
 
 /// Bytes per UDIF sector.
@@ -354,43 +355,32 @@ impl UdifChunk {
     pub fn sectors(&self) -> u64 {
         self.sectors
     }
+}
 
-    /// Appends the chunk to `out` in the cache format: type (u32), CRC-32 (u32), sectors
-    /// (u64), length (u64), little-endian, then the bytes.
-    pub fn write_to(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.kind.to_le_bytes());
-        out.extend_from_slice(&self.crc32.to_le_bytes());
-        out.extend_from_slice(&self.sectors.to_le_bytes());
-        out.extend_from_slice(&(self.bytes.len() as u64).to_le_bytes());
-        out.extend_from_slice(&self.bytes);
+/// Stored through [`crate::piece`]: chunk type and CRC-32 (`u32` each), sector count
+/// (`u64`), then the compressed bytes as a byte string. Loading checks that the type is one
+/// [`UdifChunk::encode`] writes.
+impl Piece for UdifChunk {
+    fn save(&self, out: &mut PieceWriter) {
+        out.u32(self.kind);
+        out.u32(self.crc32);
+        out.u64(self.sectors);
+        out.bytes(&self.bytes);
     }
 
-    /// Reads a chunk that [`UdifChunk::write_to`] wrote; returns it and the bytes used.
-    pub fn read_from(bytes: &[u8]) -> Result<(UdifChunk, usize)> {
-        let truncated = || Error::Udif {
-            reason: "a cached chunk is truncated".into(),
-        };
-        let head = bytes.get(..24).ok_or_else(truncated)?;
-        let le32 = |at: usize| u32::from_le_bytes(head[at..at + 4].try_into().expect("4"));
-        let le64 = |at: usize| u64::from_le_bytes(head[at..at + 8].try_into().expect("8"));
-        let len = usize::try_from(le64(16)).map_err(|_| truncated())?;
-        // In two steps: `24 + len` overflows for a corrupt length near `usize::MAX`.
-        let data = bytes
-            .get(24..)
-            .and_then(|b| b.get(..len))
-            .ok_or_else(truncated)?;
+    fn load(input: &mut PieceReader<'_>) -> Result<Self> {
         let chunk = UdifChunk {
-            kind: le32(0),
-            crc32: le32(4),
-            sectors: le64(8),
-            bytes: data.to_vec(),
+            kind: input.u32()?,
+            crc32: input.u32()?,
+            sectors: input.u64()?,
+            bytes: input.bytes()?.to_vec(),
         };
         if ![FREE, RAW, ZLIB, BZIP2, LZMA].contains(&chunk.kind) {
             return Err(Error::Udif {
                 reason: format!("a cached chunk has type {:#x}", chunk.kind),
             });
         }
-        Ok((chunk, 24 + len))
+        Ok(chunk)
     }
 }
 
@@ -641,12 +631,40 @@ mod tests {
     }
 
     #[test]
-    fn chunks_round_trip_through_the_cache_format() {
-        let chunk = UdifChunk::encode(&volume()[..SECTOR * 8], Compression::Bzip2).unwrap();
-        let mut bytes = Vec::new();
-        chunk.write_to(&mut bytes);
-        assert_eq!(UdifChunk::read_from(&bytes).unwrap(), (chunk, bytes.len()));
-        assert!(UdifChunk::read_from(&bytes[..bytes.len() - 1]).is_err());
+    fn chunks_round_trip_through_the_cache() {
+        let chunks = [
+            UdifChunk::encode(&volume()[..SECTOR * 8], Compression::Bzip2).unwrap(),
+            UdifChunk::encode(&[0; SECTOR], Compression::Lzma).unwrap(),
+        ];
+        let mut out = PieceWriter::new();
+        chunks.iter().for_each(|chunk| out.piece(chunk));
+        let bytes = out.into_bytes();
+        let mut input = PieceReader::new(&bytes);
+        let back: [UdifChunk; 2] = [input.piece().unwrap(), input.piece().unwrap()];
+        input.finish().unwrap();
+        assert_eq!(back, chunks);
+        let mut cut = PieceReader::new(&bytes[..bytes.len() - 1]);
+        assert_eq!(cut.piece::<UdifChunk>().unwrap(), chunks[0]);
+        assert!(cut.piece::<UdifChunk>().is_err());
+    }
+
+    #[test]
+    fn cached_chunks_of_unknown_types_are_refused() {
+        for kind in [ZLIB, ADC, LZFSE, 0, 0xFFFF_FFFF] {
+            let mut out = PieceWriter::new();
+            out.u32(kind);
+            out.u32(0);
+            out.u64(1);
+            out.bytes(&[0; 4]);
+            let bytes = out.into_bytes();
+            let loaded = PieceReader::new(&bytes).piece::<UdifChunk>();
+            if kind == ZLIB {
+                assert!(loaded.is_ok());
+            } else {
+                let error = loaded.unwrap_err();
+                assert!(matches!(error, Error::Udif { .. }), "{kind:#x}: {error}");
+            }
+        }
     }
 
     #[test]
@@ -661,12 +679,16 @@ mod tests {
         assert!(read_partitions(b"").is_err());
     }
 
-    /// Found by `cargo fuzz run pieces`: a cached length near `u64::MAX` overflowed
-    /// `24 + len`.
+    /// Found by `cargo fuzz run pieces` (in the chunk's own reader of the time): a cached
+    /// length near `u64::MAX` overflowed `24 + len`.
     #[test]
     fn a_corrupt_cached_chunk_length_is_an_error_not_an_overflow() {
-        let mut bytes = [0u8; 16].to_vec();
-        bytes.extend_from_slice(&u64::MAX.to_le_bytes());
-        assert!(UdifChunk::read_from(&bytes).is_err());
+        let mut out = PieceWriter::new();
+        out.u32(RAW);
+        out.u32(0);
+        out.u64(1);
+        out.u64(u64::MAX);
+        let bytes = out.into_bytes();
+        assert!(PieceReader::new(&bytes).piece::<UdifChunk>().is_err());
     }
 }

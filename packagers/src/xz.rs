@@ -41,6 +41,7 @@ use std::ops::Range;
 
 use liblzma::stream::{Action, Check, Filters, LzmaOptions, PRESET_EXTREME, Status, Stream};
 
+use crate::piece::{Piece, PieceReader, PieceWriter};
 use crate::{Error, Result};
 
 /// Stream flags: no reserved bits, check type 0x04 (CRC64), which every piece uses.
@@ -145,52 +146,37 @@ pub struct XzBlocks {
     raw_len: u64,
 }
 
-impl XzBlocks {
-    /// Serializes the blocks (for a cache on disk): raw length, record count, each
-    /// record's sizes, the byte length, all little-endian, then the bytes.
-    pub fn write_to(&self, out: &mut Vec<u8>) {
-        out.extend_from_slice(&self.raw_len.to_le_bytes());
-        out.extend_from_slice(&(self.records.len() as u64).to_le_bytes());
-        for record in &self.records {
-            out.extend_from_slice(&record.unpadded.to_le_bytes());
-            out.extend_from_slice(&record.uncompressed.to_le_bytes());
-        }
-        out.extend_from_slice(&(self.bytes.len() as u64).to_le_bytes());
-        out.extend_from_slice(&self.bytes);
+/// Stored through [`crate::piece`]: unpadded then uncompressed size (`u64` each).
+impl Piece for Record {
+    fn save(&self, out: &mut PieceWriter) {
+        out.u64(self.unpadded);
+        out.u64(self.uncompressed);
     }
 
-    /// Reads blocks [`write_to`](Self::write_to) wrote at the start of `bytes`; returns them
-    /// and the bytes they took. Callers check the bytes' integrity (a digest) first; this
-    /// checks that the lengths are consistent.
-    pub fn read_from(bytes: &[u8]) -> crate::Result<(XzBlocks, usize)> {
-        let bad = || crate::Error::Xz {
-            reason: "cached blocks are truncated or inconsistent".into(),
-        };
-        let mut at = 0;
-        let mut u64_at = || -> crate::Result<u64> {
-            let field = bytes.get(at..at + 8).ok_or_else(bad)?;
-            at += 8;
-            Ok(u64::from_le_bytes(field.try_into().expect("8 bytes")))
-        };
-        let raw_len = u64_at()?;
-        let count = usize::try_from(u64_at()?).map_err(|_| bad())?;
-        if count > bytes.len() / 16 {
-            return Err(bad());
-        }
-        let mut records = Vec::with_capacity(count);
-        for _ in 0..count {
-            records.push(Record {
-                unpadded: u64_at()?,
-                uncompressed: u64_at()?,
-            });
-        }
-        let len = usize::try_from(u64_at()?).map_err(|_| bad())?;
-        // In two steps: `at + len` overflows for a corrupt length near `usize::MAX`.
-        let data = bytes
-            .get(at..)
-            .and_then(|b| b.get(..len))
-            .ok_or_else(bad)?
-            .to_vec();
+    fn load(input: &mut PieceReader<'_>) -> Result<Self> {
+        Ok(Record {
+            unpadded: input.u64()?,
+            uncompressed: input.u64()?,
+        })
+    }
+}
+
+/// Stored through [`crate::piece`]: raw length (`u64`), the list of index records, then
+/// the blocks as a byte string. The cache's digest guards the bytes; loading checks that
+/// the records' padded sizes add up to the blocks' length and their uncompressed sizes to
+/// the raw length.
+impl Piece for XzBlocks {
+    fn save(&self, out: &mut PieceWriter) {
+        out.u64(self.raw_len);
+        out.list(self.records.iter());
+        out.bytes(&self.bytes);
+    }
+
+    fn load(input: &mut PieceReader<'_>) -> Result<Self> {
+        let raw_len = input.u64()?;
+        // The reader bounds the count by the bytes left, so it allocates no more than that.
+        let records: Vec<Record> = input.list()?;
+        let bytes = input.bytes()?;
         // Checked: corrupt sizes near `u64::MAX` must not wrap around to a matching total.
         let padded = records.iter().try_fold(0u64, |sum, r| {
             sum.checked_add(r.unpadded.checked_next_multiple_of(4)?)
@@ -198,19 +184,22 @@ impl XzBlocks {
         let decoded = records
             .iter()
             .try_fold(0u64, |sum, r| sum.checked_add(r.uncompressed));
-        if padded != Some(len as u64) || decoded != Some(raw_len) {
-            return Err(bad());
+        if padded != Some(bytes.len() as u64) || decoded != Some(raw_len) {
+            return Err(xz_error(format!(
+                "cached blocks of {} bytes ({raw_len} raw) disagree with their {} records",
+                bytes.len(),
+                records.len()
+            )));
         }
-        Ok((
-            XzBlocks {
-                bytes: data,
-                records,
-                raw_len,
-            },
-            at + len,
-        ))
+        Ok(XzBlocks {
+            bytes: bytes.to_vec(),
+            records,
+            raw_len,
+        })
     }
+}
 
+impl XzBlocks {
     /// Compresses `data` as ONE block (zero blocks if empty).
     ///
     /// Cut large data with [`block_ranges`] first if it should land in several blocks. The
@@ -1021,7 +1010,7 @@ sys.stdout.buffer.write(out)
     }
 
     #[test]
-    fn blocks_round_trip_through_bytes() {
+    fn blocks_round_trip_through_the_cache() {
         let data = random_bytes(70_000, 3);
         let pieces = [
             XzBlocks::encode(b"", XzOptions::mar(false)).unwrap(),
@@ -1030,15 +1019,16 @@ sys.stdout.buffer.write(out)
                 XzBlocks::encode(b"tail", XzOptions::mar(true)).unwrap(),
             ]),
         ];
-        let mut bytes = Vec::new();
-        for piece in &pieces {
-            piece.write_to(&mut bytes);
-        }
-        let (first, used) = XzBlocks::read_from(&bytes).unwrap();
-        let (second, rest) = XzBlocks::read_from(&bytes[used..]).unwrap();
-        assert_eq!([first, second], pieces);
-        assert_eq!(used + rest, bytes.len());
-        assert!(XzBlocks::read_from(&bytes[used..bytes.len() - 1]).is_err());
+        let mut out = PieceWriter::new();
+        pieces.iter().for_each(|piece| out.piece(piece));
+        let bytes = out.into_bytes();
+        let mut input = PieceReader::new(&bytes);
+        let back: [XzBlocks; 2] = [input.piece().unwrap(), input.piece().unwrap()];
+        input.finish().unwrap();
+        assert_eq!(back, pieces);
+        let mut cut = PieceReader::new(&bytes[..bytes.len() - 1]);
+        assert_eq!(cut.piece::<XzBlocks>().unwrap(), pieces[0]);
+        assert!(cut.piece::<XzBlocks>().is_err());
     }
 
     #[test]
@@ -1353,17 +1343,55 @@ sys.stdout.buffer.write(out)
         }
     }
 
-    /// Found by `cargo fuzz run pieces`: a cached length near `u64::MAX` overflowed
-    /// `at + len`, and a record's size near it overflowed the padded total.
+    /// Cached blocks, written with the cache's primitives.
+    fn cached(raw_len: u64, records: &[(u64, u64)], blocks: &[u8]) -> Vec<u8> {
+        let mut out = PieceWriter::new();
+        out.u64(raw_len);
+        out.len(records.len());
+        for &(unpadded, uncompressed) in records {
+            out.u64(unpadded);
+            out.u64(uncompressed);
+        }
+        out.bytes(blocks);
+        out.into_bytes()
+    }
+
+    fn load(bytes: &[u8]) -> Result<XzBlocks> {
+        PieceReader::new(bytes).piece()
+    }
+
+    /// Found by `cargo fuzz run pieces` (in the blocks' own reader of the time): a cached
+    /// length near `u64::MAX` overflowed `at + len`, and a record's size near it overflowed
+    /// the padded total.
     #[test]
     fn corrupt_cached_lengths_are_errors_not_overflows() {
-        let mut bytes = [0u8; 16].to_vec();
-        bytes.extend_from_slice(&u64::MAX.to_le_bytes());
-        assert!(XzBlocks::read_from(&bytes).is_err());
-        let mut bytes = 0u64.to_le_bytes().to_vec();
-        bytes.extend_from_slice(&1u64.to_le_bytes());
-        bytes.extend_from_slice(&(u64::MAX - 1).to_le_bytes());
-        bytes.extend_from_slice(&[0u8; 16]);
-        assert!(XzBlocks::read_from(&bytes).is_err());
+        let mut out = PieceWriter::new();
+        out.u64(0);
+        out.len(0);
+        out.u64(u64::MAX);
+        assert!(load(&out.into_bytes()).is_err());
+        let error = load(&cached(0, &[(u64::MAX - 1, 0)], &[])).unwrap_err();
+        assert!(matches!(error, Error::Xz { .. }), "{error}");
+    }
+
+    #[test]
+    fn cached_records_must_add_up() {
+        // Two blocks of 8 padded bytes that decode to 10 and 20 bytes.
+        let records = [(6, 10), (8, 20)];
+        assert!(load(&cached(30, &records, &[0; 16])).is_ok());
+        for bad in [
+            cached(31, &records, &[0; 16]),
+            cached(30, &records, &[0; 12]),
+            cached(10, &records[..1], &[0; 16]),
+            cached(0, &[(4, u64::MAX), (4, 1)], &[0; 8]),
+        ] {
+            let error = load(&bad).unwrap_err();
+            assert!(matches!(error, Error::Xz { .. }), "{error}");
+        }
+        // A count past the bytes left is an error, not an allocation.
+        let mut out = PieceWriter::new();
+        out.u64(0);
+        out.u64(u64::MAX / 16);
+        assert!(load(&out.into_bytes()).is_err());
     }
 }
