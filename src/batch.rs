@@ -133,7 +133,9 @@ fn load(
             }
             packager.load(build, settings, &mut input)?
         } else {
-            packager.prepare(build, settings).map_err(|e| inconsistent(&e.to_string()))?
+            packager
+                .prepare(build, settings)
+                .map_err(|e| inconsistent(&e.to_string()))?
         };
         prepared.push((format, pieces));
     }
@@ -249,10 +251,9 @@ fn repack_locale(
         if let Some(dir) = &plan.installer_dir {
             if let Some(helper) = installer::nsis_file(dir, locale, "helper.exe")? {
                 overlay.findings.extend(helper.fallback);
-                overlay.package.insert(
-                    UNINSTALLER.into(),
-                    PackageFile::Write(helper.data),
-                );
+                overlay
+                    .package
+                    .insert(UNINSTALLER.into(), PackageFile::Write(helper.data));
             }
             overlay.findings.sort();
         }
@@ -301,12 +302,8 @@ fn repack_locale(
                 )
             })
             .collect::<Result<Vec<_>>>()?;
-        let package = LocalePackage::build(
-            build.staged,
-            &overlay,
-            &build.layout.package_slots,
-            jars,
-        )?;
+        let package =
+            LocalePackage::build(build.staged, &overlay, &build.layout.package_slots, jars)?;
         // Every name the package will hold, checked before any output is started.
         crate::l10n::file_set::check(build.staged, &overlay, &package, source.path())?;
         // Every format is written under a temporary name first; only when all are

@@ -57,7 +57,9 @@ pub fn key_text(input_sha256: &str, formats: &[Format], options: &[ByteOption]) 
 
 /// The key of the pieces: the digest of [`key_text`].
 pub fn key(input_sha256: &str, formats: &[Format], options: &[ByteOption]) -> String {
-    hex(&Sha256::digest(key_text(input_sha256, formats, options).as_bytes()))
+    hex(&Sha256::digest(
+        key_text(input_sha256, formats, options).as_bytes(),
+    ))
 }
 
 /// The largest `pieces.bin` read: the shared pieces of every format of a real build are a

@@ -150,7 +150,8 @@ impl RepackPlan {
                 args.input.display()
             )));
         };
-        let platform = Platform::resolve(args.platform.as_deref(), &args.input, kind).map_err(usage)?;
+        let platform =
+            Platform::resolve(args.platform.as_deref(), &args.input, kind).map_err(usage)?;
         if !platform.takes(kind) {
             return Err(usage(format!(
                 "--input {} does not fit platform {}: Windows builds come as .zip, \
@@ -182,7 +183,13 @@ impl RepackPlan {
                     .map(Format::id)
                     .collect();
                 let why = format.packager().unfit_reason(os).map_or_else(
-                    || format!("not a {} package format (give: {})", platform.name, fitting.join(", ")),
+                    || {
+                        format!(
+                            "not a {} package format (give: {})",
+                            platform.name,
+                            fitting.join(", ")
+                        )
+                    },
                     str::to_owned,
                 );
                 return Err(usage(format!("--formats {name}: {why}")));
@@ -407,7 +414,10 @@ impl RepackPlan {
             common("version", self.version.clone().into()),
             common("build_number", serde_json::json!(self.build_number)),
             common("strict", self.strict.into()),
-            common("max_missing_percent", serde_json::json!(self.max_missing_percent)),
+            common(
+                "max_missing_percent",
+                serde_json::json!(self.max_missing_percent),
+            ),
         ];
         options.extend(formats::options(&self.formats, &self.settings, self.mtime));
         options

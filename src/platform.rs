@@ -61,7 +61,12 @@ pub const EN_LPROJ: &str = "en.lproj";
 
 impl Platform {
     const fn new(name: &'static str, path: &'static str, os: Os, x86: bool) -> Platform {
-        Platform { name, path, os, x86 }
+        Platform {
+            name,
+            path,
+            os,
+            x86,
+        }
     }
 
     /// The platform of a taskgraph name.
@@ -94,7 +99,11 @@ impl Platform {
     }
 
     /// The platform `--platform` names, or the input's.
-    pub fn resolve(given: Option<&str>, input: &Path, kind: PackageKind) -> Result<Platform, String> {
+    pub fn resolve(
+        given: Option<&str>,
+        input: &Path,
+        kind: PackageKind,
+    ) -> Result<Platform, String> {
         match given {
             None => Ok(Platform::of_input(input, kind)),
             Some(name) => Platform::named(name).ok_or_else(|| {
@@ -235,10 +244,15 @@ mod tests {
             Some("Firefox.app/Contents/Resources/ja.lproj/InfoPlist.strings")
         );
         assert_eq!(
-            Os::Mac.localized_path(app, &format!("{app}/en.lproj"), "zh-TW").as_deref(),
+            Os::Mac
+                .localized_path(app, &format!("{app}/en.lproj"), "zh-TW")
+                .as_deref(),
             Some("Firefox.app/Contents/Resources/zh_TW.lproj")
         );
-        assert_eq!(Os::Mac.localized_path(app, &format!("{app}/en.lprojx"), "fr"), None);
+        assert_eq!(
+            Os::Mac.localized_path(app, &format!("{app}/en.lprojx"), "fr"),
+            None
+        );
         assert_eq!(Os::Linux.localized_path(app, &path, "fr"), None);
     }
 }

@@ -18,9 +18,9 @@ use packagers::mar::{MarWriter, ProductInfo};
 use packagers::xz::{XzBlocks, XzOptions};
 use rayon::prelude::*;
 
+use crate::error::{Error, Result};
 use crate::formats::mar::MAR_BLOCK;
 use crate::formats::{Format, encode_xz, write_xz};
-use crate::error::{Error, Result};
 use crate::output::AtomicFile;
 use crate::report::{LocaleOutcome, OutputFile, Status};
 use crate::stage::{MemberKind, PackageKind, StagedBuild};
@@ -236,7 +236,8 @@ impl MarJob<'_> {
         drop(w);
         let bytes = file.commit()?;
         Ok(OutputFile {
-            format: Format::parse("mar").unwrap_or_else(|| unreachable!("the registry has the MAR")),
+            format: Format::parse("mar")
+                .unwrap_or_else(|| unreachable!("the registry has the MAR")),
             path: PathBuf::from(name),
             bytes,
             sha256: None,

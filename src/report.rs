@@ -15,9 +15,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
+use crate::formats::Format;
 use crate::l10n::{Finding, FindingKind};
 use crate::output;
-use crate::formats::Format;
 use crate::plan::RepackPlan;
 
 /// How a locale ended.
@@ -469,7 +469,7 @@ mod tests {
     fn failures_are_listed_after_the_table() {
         let mut ok = LocaleOutcome::new("de");
         ok.outputs.push(OutputFile {
-            format: Format::TarBz2,
+            format: Format::parse("tar.bz2").unwrap(),
             path: "firefox-1.de.linux-x86_64.tar.bz2".into(),
             bytes: 2048,
             sha256: None,

@@ -8,9 +8,11 @@
 //! and with our own reader where the crate has one (`jar::read_entries`, `MarReader`,
 //! `udif::read_partitions`, `hfs::read_volume`). The checks are on real equality: names,
 //! contents, sizes, CRC-32s, modes, times, alignment of APK entries and the UDIF
-//! checksums. Every cache serializer (`write_to` then `read_from`) is checked to give back
+//! checksums. Every piece type's cache serializer (`Piece`, through `PieceWriter` and `PieceReader`) is
+//! checked to give back
 //! the same value and to consume exactly the bytes it wrote.
 
+use packagers::piece::{Piece, PieceReader, PieceWriter};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Cursor, Read};
 
@@ -160,29 +162,24 @@ const DOS_END: u64 = 4_354_819_200; // 2108-01-01 00:00:00
 /// Writes `items` back to back in a cache format (`write`), then a stray byte, and reads
 /// them back (`read`): each must come back equal, consuming exactly the bytes it wrote, and
 /// the stray byte must be left alone. Returns what was read.
-fn cache_round_trip<T: PartialEq + std::fmt::Debug>(
+fn cache_round_trip<T: Piece + PartialEq + std::fmt::Debug>(
     items: &[&T],
-    write: impl Fn(&T, &mut Vec<u8>),
-    read: impl Fn(&[u8]) -> packagers::Result<(T, usize)>,
 ) -> Result<Vec<T>, TestCaseError> {
-    let mut cache = Vec::new();
-    let mut lens = Vec::new();
+    let mut cache = PieceWriter::new();
     for item in items {
-        let before = cache.len();
-        write(item, &mut cache);
-        lens.push(cache.len() - before);
+        cache.piece(*item);
     }
-    cache.push(0xEE);
+    cache.u8(0xEE);
+    let bytes = cache.into_bytes();
+    let mut input = PieceReader::new(&bytes);
     let mut back = Vec::new();
-    let mut at = 0;
-    for (item, len) in items.iter().zip(&lens) {
-        let (read, used) = read(&cache[at..]).unwrap();
+    for item in items {
+        let read: T = input.piece().unwrap();
         prop_assert_eq!(&read, *item);
-        prop_assert_eq!(used, *len);
-        at += used;
         back.push(read);
     }
-    prop_assert_eq!(at, cache.len() - 1);
+    prop_assert_eq!(input.u8().unwrap(), 0xEE);
+    input.finish().unwrap();
     Ok(back)
 }
 
@@ -377,7 +374,7 @@ proptest! {
         );
 
         let items: Vec<&DeflatePiece> = pieces.iter().collect();
-        cache_round_trip(&items, DeflatePiece::write_to, DeflatePiece::read_from)?;
+        cache_round_trip(&items)?;
     }
 }
 
@@ -425,7 +422,7 @@ proptest! {
         prop_assert_eq!(joined.chunks(), &stream[..stream.len() - 1]);
 
         let items: Vec<&Lzma2Piece> = pieces.iter().chain([&joined]).collect();
-        cache_round_trip(&items, Lzma2Piece::write_to, Lzma2Piece::read_from)?;
+        cache_round_trip(&items)?;
     }
 }
 
@@ -446,7 +443,7 @@ proptest! {
             parts.iter().map(|p| Bzip2Piece::encode(p).unwrap()).collect();
         pieces.push(Bzip2Piece::concat(&pieces));
         let items: Vec<&Bzip2Piece> = pieces.iter().collect();
-        let mut back = cache_round_trip(&items, Bzip2Piece::write_to, Bzip2Piece::read_from)?;
+        let mut back = cache_round_trip(&items)?;
         let joined = back.pop().unwrap();
         prop_assert_eq!(joined.raw_len(), data.len() as u64);
         for spliced in [&back[..], std::slice::from_ref(&joined)] {
@@ -479,7 +476,7 @@ proptest! {
             .collect();
         pieces.push(XzBlocks::concat(&pieces));
         let items: Vec<&XzBlocks> = pieces.iter().collect();
-        let mut back = cache_round_trip(&items, XzBlocks::write_to, XzBlocks::read_from)?;
+        let mut back = cache_round_trip(&items)?;
         let joined = back.pop().unwrap();
         prop_assert_eq!(joined.raw_len(), data.len() as u64);
         prop_assert_eq!(
@@ -1229,7 +1226,7 @@ proptest! {
         prop_assert_eq!(&by_hand, &volume);
 
         let items: Vec<&UdifChunk> = chunks.iter().collect();
-        cache_round_trip(&items, UdifChunk::write_to, UdifChunk::read_from)?;
+        cache_round_trip(&items)?;
     }
 }
 

@@ -89,7 +89,10 @@ impl Packager for Dmg {
     }
 
     fn prepare(&self, build: &Build<'_>, settings: &Settings) -> Result<Box<dyn Prepared>> {
-        Ok(Box::new(DmgPieces::encode(build, settings.dmg_compression)?))
+        Ok(Box::new(DmgPieces::encode(
+            build,
+            settings.dmg_compression,
+        )?))
     }
 
     /// The layout and template are laid out again, which is cheap; the shared chunks are

@@ -71,7 +71,11 @@ impl Packager for Installer {
         let sfx = settings.installer.as_ref().map(|i| &i.sfx);
         vec![
             ByteOption::pieces("installer", "x86_bcj", settings.platform.x86_bcj()),
-            ByteOption::output("installer", "sfx_stub_sha256", digest(sfx.map(|s| &s.stub[..]))),
+            ByteOption::output(
+                "installer",
+                "sfx_stub_sha256",
+                digest(sfx.map(|s| &s.stub[..])),
+            ),
             ByteOption::output("installer", "tag_sha256", digest(sfx.map(|s| &s.tag[..]))),
         ]
     }

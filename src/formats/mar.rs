@@ -111,7 +111,12 @@ impl Packager for Mar {
         let members: Vec<(u64, XzBlocks)> = input.list()?;
         let members: BTreeMap<usize, XzBlocks> = members
             .into_iter()
-            .map(|(m, piece)| Ok((usize::try_from(m).map_err(|_| inconsistent("a member"))?, piece)))
+            .map(|(m, piece)| {
+                Ok((
+                    usize::try_from(m).map_err(|_| inconsistent("a member"))?,
+                    piece,
+                ))
+            })
             .collect::<packagers::Result<_>>()?;
         let jars: Vec<(XzBlocks, XzBlocks)> = input.list()?;
         let fixed: BTreeSet<usize> = build.fixed.iter().copied().collect();
@@ -186,7 +191,12 @@ impl Prepared for MarPieces {
 impl MarPieces {
     /// The locale's complete MAR: `updatev3.manifest`, then every file of the package in
     /// reverse order, each one xz stream made of the shared blocks and the locale's own.
-    fn write_mar(&self, build: &Build<'_>, locale: &Locale<'_>, info: &ProductInfo) -> Result<Vec<u8>> {
+    fn write_mar(
+        &self,
+        build: &Build<'_>,
+        locale: &Locale<'_>,
+        info: &ProductInfo,
+    ) -> Result<Vec<u8>> {
         let staged = build.staged;
         let wrap = write_error("the complete MAR");
         let app = staged.update_prefix();

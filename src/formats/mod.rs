@@ -482,7 +482,10 @@ mod tests {
             release("apk", "android", "fr"),
             "android-arm/fr/fennec-153.0.fr.android-arm.apk"
         );
-        assert_eq!(release("dir", "linux64", "fr"), "linux-x86_64/fr/firefox-153.0");
+        assert_eq!(
+            release("dir", "linux64", "fr"),
+            "linux-x86_64/fr/firefox-153.0"
+        );
     }
 
     #[test]

@@ -388,7 +388,8 @@ impl Prepared for XzRuns {
                 match segment {
                     Segment::Shared(r) => writer.append(&self.pieces[r]).map_err(&wrap)?,
                     Segment::Local(bytes) => {
-                        let piece = XzBlocks::encode(&bytes, XzOptions::package()).map_err(&wrap)?;
+                        let piece =
+                            XzBlocks::encode(&bytes, XzOptions::package()).map_err(&wrap)?;
                         writer.append(&piece).map_err(&wrap)?;
                     }
                 }

@@ -313,7 +313,9 @@ impl Layout {
 /// Whether `rel` is one of `rebuilt`'s files or under one of its directories.
 fn is_rebuilt(rebuilt: &[&str], rel: &str) -> bool {
     rebuilt.iter().any(|r| match r.strip_suffix('/') {
-        Some(dir) => rel.strip_prefix(dir).is_some_and(|rest| rest.starts_with('/')),
+        Some(dir) => rel
+            .strip_prefix(dir)
+            .is_some_and(|rest| rest.starts_with('/')),
         None => rel == *r,
     })
 }
