@@ -577,4 +577,85 @@ mod tests {
             assert!(check_channel_id(bad).is_err(), "{bad}");
         }
     }
+
+    /// A plan asking for every format, each with options that are not the defaults.
+    fn plan_with_every_format() -> RepackPlan {
+        RepackPlan {
+            input: "in.tar.bz2".into(),
+            l10n: "l10n".into(),
+            output_dir: "out".into(),
+            locales: Vec::new(),
+            platform: Platform::named("win64").unwrap(),
+            formats: Format::all().collect(),
+            jobs: 1,
+            fail_fast: false,
+            strict: true,
+            source_date_epoch: None,
+            settings: Settings {
+                platform: Platform::named("win64").unwrap(),
+                dmg_compression: packagers::udif::Compression::Zlib,
+                mar_channel_id: Some("firefox-mozilla-esr".into()),
+                installer: Some(InstallerInputs {
+                    sfx: installer::SfxParts {
+                        stub: b"stub".to_vec(),
+                        tag: b"tag".to_vec(),
+                    },
+                    dir: "nsis".into(),
+                }),
+            },
+            version: "153.0".into(),
+            mtime: 1_793_719_152,
+            ignored: Vec::new(),
+            release: true,
+            build_number: Some(2),
+            max_missing_percent: Some(5.0),
+            resume: false,
+            shared_cache: None,
+            input_sha256: "00".into(),
+            removed_signatures: Vec::new(),
+            installer_dir: Some("nsis".into()),
+        }
+    }
+
+    #[test]
+    fn every_format_option_is_in_the_cache_key_the_resume_key_and_the_report() {
+        let plan = plan_with_every_format();
+        let cache = crate::cache::key_text(&plan.input_sha256, &plan.formats, &plan.byte_options());
+        let resume = crate::resume::options_text(&plan);
+        let report = crate::report::options(&plan);
+        let mut seen = 0;
+        for format in Format::all() {
+            for option in format.packager().options(&plan.settings) {
+                let name = &option.name;
+                assert!(
+                    name.starts_with(&format!("{}.", format.id())),
+                    "{name}: a format's options are named <format>.<option>"
+                );
+                let line = format!("{name}={}\n", option.value);
+                assert!(resume.contains(&line), "{name} is not in the resume key");
+                assert_eq!(
+                    report.get(name),
+                    Some(&option.value),
+                    "{name} in report.json"
+                );
+                if option.shapes_pieces {
+                    assert!(cache.contains(&line), "{name} is not in the cache key");
+                }
+                seen += 1;
+            }
+        }
+        // dmg compression, MAR BCJ and channel, installer BCJ, stub and tag.
+        assert!(seen >= 6, "{seen} options");
+        for common in ["mtime", "platform", "release", "version", "strict"] {
+            assert!(report.get(common).is_some(), "{common} in report.json");
+            assert!(
+                resume.contains(&format!("{common}=")),
+                "{common} in the resume key"
+            );
+        }
+        assert!(
+            cache.contains("mtime="),
+            "the member time shapes every piece"
+        );
+    }
 }

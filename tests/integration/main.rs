@@ -8,6 +8,7 @@ mod agreement;
 mod android;
 mod corpus;
 mod errors;
+mod formats;
 mod identity;
 mod mac;
 mod release;

@@ -1,0 +1,70 @@
+//! The format registry seen from outside: `prepare` and `repack` derive the same platform
+//! from the same input, so a release-named package (`Firefox 153.0.dmg`, whose name shows
+//! no platform) gets its shared cache used, not rebuilt; and `report.json` lists every
+//! option that changes an output's bytes.
+
+use std::path::Path;
+
+use crate::util::*;
+
+/// Copies `input` to `name` in `dir`, runs `prepare` for `formats` and then `repack` with
+/// the cache; returns `repack`'s run.
+#[track_caller]
+fn prepare_then_repack(input: &Path, name: &str, formats: &str, dir: &Path) -> Run {
+    let renamed = dir.join(name);
+    std::fs::copy(input, &renamed).unwrap();
+    let cache = dir.join("cache");
+    let run = prepare(&renamed, &cache, formats);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let out = dir.join("out");
+    let extra = [
+        "--formats",
+        formats,
+        "--shared-cache",
+        cache.to_str().unwrap(),
+        "--locales",
+        "fr",
+    ];
+    let run = repack_input(&renamed, &fixtures().join("xpi"), &out, &extra);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    run
+}
+
+#[test]
+fn prepare_and_repack_agree_on_a_release_named_dmg() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = fixtures().join("en-US/firefox-140.0.en-US.mac.dmg");
+    let run = prepare_then_repack(&input, "Firefox 140.0.dmg", "dmg,mar", tmp.path());
+    assert!(
+        run.stderr.contains("shared pieces loaded from"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("was not used"), "{}", run.stderr);
+}
+
+#[test]
+fn prepare_and_repack_agree_on_a_release_named_zip() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = fixtures().join("en-US/firefox-140.0.en-US.win64.zip");
+    let run = prepare_then_repack(&input, "firefox-140.0.zip", "zip,mar", tmp.path());
+    assert!(
+        run.stderr.contains("shared pieces loaded from"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("was not used"), "{}", run.stderr);
+}
+
+#[test]
+fn report_json_lists_the_dmg_compression() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let input = fixtures().join("en-US/firefox-140.0.en-US.mac.dmg");
+    let extra = ["--locales", "fr", "--dmg-compression", "zlib"];
+    let run = repack_input(&input, &fixtures().join("xpi"), &out, &extra);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["options"]["dmg.compression"], "zlib", "{report:#}");
+}
