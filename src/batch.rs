@@ -353,7 +353,7 @@ fn repack_locale(
     })();
     if let Err(error) = result {
         outcome.status = Status::Failed {
-            error: error.to_string(),
+            error: crate::error::chain(&error),
         };
     }
     outcome.seconds = started.elapsed().as_secs_f64();

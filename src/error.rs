@@ -5,6 +5,12 @@
 //! after `error: ` and inside the summary table. [`Error::exit_code`] maps an error that
 //! ends the whole run to the process exit code (2); per-locale errors are collected and
 //! reported instead (exit 1).
+//!
+//! A variant that wraps another error (a `source` field) exposes it through
+//! [`std::error::Error::source`] and never repeats it in its own message, as in
+//! `packagers::Error`. So an error is shown to people with [`chain`], which renders it and
+//! each of its causes once (`locale fr: cannot write …: …`), never with `to_string()`
+//! alone, which stops before the cause.
 
 use std::io;
 use std::path::PathBuf;
@@ -27,7 +33,7 @@ pub enum Error {
     },
 
     /// A format-level problem inside the en-US package.
-    #[error("cannot read {what} in the en-US package {path}: {source}")]
+    #[error("cannot read {what} in the en-US package {path}")]
     InputFormat {
         /// The package given with `--input`.
         path: PathBuf,
@@ -38,7 +44,7 @@ pub enum Error {
     },
 
     /// A file given to a subcommand (not the en-US package) is not in its format.
-    #[error("cannot read {path} as {what}: {source}")]
+    #[error("cannot read {path} as {what}")]
     FileFormat {
         /// The file.
         path: PathBuf,
@@ -67,7 +73,7 @@ pub enum Error {
     },
 
     /// An I/O error on a named file.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         /// The file being read or written.
         path: PathBuf,
@@ -90,7 +96,7 @@ pub enum Error {
     },
 
     /// A format writer failed.
-    #[error("cannot write {what}: {source}")]
+    #[error("cannot write {what}")]
     Write {
         /// The output being written.
         what: String,
@@ -137,8 +143,9 @@ pub enum Error {
     #[error(
         "the outputs of {written} locale(s) are written and complete, but the summary files \
          (report.json, fallbacks.txt, SHA512SUMS, SHA256SUMS, target.checksums, \
-         manifest.json) could not be: {source}; fix that (free space) and rerun with --resume, \
-         which repacks only the locales it has no record of and writes the summary"
+         manifest.json) could not be written; fix the cause that follows (free space) and \
+         rerun with --resume, which repacks only the locales it has no record of and writes \
+         the summary"
     )]
     Summary {
         /// How many locales were written.
@@ -161,7 +168,7 @@ pub enum Error {
     },
 
     /// One locale failed; the others go on.
-    #[error("locale {locale}: {source}")]
+    #[error("locale {locale}")]
     Locale {
         /// The locale code.
         locale: String,
@@ -202,3 +209,84 @@ impl Error {
 
 /// The engine's result type.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Renders `error` and each of its causes once, as `error: cause: cause`: what `main`
+/// prints after `error: ` and what the report records for a failed locale.
+pub fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The links of `error`'s chain, outermost first.
+    fn links(error: &dyn std::error::Error) -> Vec<String> {
+        std::iter::successors(Some(error), |e| e.source())
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn a_nested_error_renders_each_cause_once() {
+        let disk = io::Error::new(io::ErrorKind::StorageFull, "no space left on device");
+        let error = Error::Write {
+            what: "firefox-140.0.fr.linux-x86_64.tar.bz2".into(),
+            source: packagers::Error::Io(disk),
+        }
+        .for_locale("fr");
+        assert_eq!(
+            chain(&error),
+            "locale fr: cannot write firefox-140.0.fr.linux-x86_64.tar.bz2: no space left on device"
+        );
+        assert_eq!(chain(&error).matches("no space left").count(), 1);
+        assert_eq!(chain(&error).matches("locale fr").count(), 1);
+    }
+
+    /// Every variant with a cause: its message does not repeat that cause, so neither
+    /// [`chain`] nor any other walk of `source()` shows a text twice.
+    #[test]
+    fn no_message_repeats_its_source() {
+        let format = || packagers::Error::Jar {
+            reason: "the end of central directory is missing".into(),
+        };
+        let io = || io::Error::new(io::ErrorKind::NotFound, "no such file or directory");
+        let errors = [
+            Error::InputFormat {
+                path: "in.zip".into(),
+                what: "firefox/omni.ja".into(),
+                source: format(),
+            },
+            Error::FileFormat {
+                path: "x.mar".into(),
+                what: "a MAR",
+                source: format(),
+            },
+            Error::io("report.json", io()),
+            Error::Write {
+                what: "x.zip".into(),
+                source: packagers::Error::from(io()),
+            },
+            Error::Summary {
+                written: 3,
+                source: Box::new(Error::io("out/report.json", io())),
+            },
+            Error::io("x", io()).for_locale("de"),
+        ];
+        for error in &errors {
+            let links = links(error);
+            assert!(links.len() >= 2, "{links:?}");
+            for pair in links.windows(2) {
+                assert!(!pair[0].contains(&pair[1]), "{links:?}");
+            }
+            assert_eq!(chain(error), links.join(": "));
+        }
+    }
+}

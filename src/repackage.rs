@@ -173,7 +173,7 @@ impl Repackage<'_> {
                     Ok(file) => outcome.outputs.push(file),
                     Err(error) => {
                         outcome.status = Status::Failed {
-                            error: error.to_string(),
+                            error: crate::error::chain(&error),
                         }
                     }
                 }

@@ -2,6 +2,11 @@
 //!
 //! Format modules know nothing of locales, so their errors name the archive member or the
 //! byte offset involved; the engine wraps them with the file and the locale.
+//!
+//! No message repeats an error that `source()` returns, so a caller that prints the whole
+//! chain shows each cause once. The one variant that wraps another error, [`Error::Io`],
+//! adds nothing to it: it is transparent (its message and its `source()` are the I/O
+//! error's own), so `to_string()` alone still says what failed.
 
 use std::io;
 
@@ -9,8 +14,8 @@ use std::io;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// An I/O error from the underlying reader or writer.
-    #[error("i/o error: {0}")]
+    /// An I/O error from the underlying reader or writer, shown as it is.
+    #[error(transparent)]
     Io(#[from] io::Error),
 
     /// The bzip2 encoder produced a stream we could not cut into pieces.

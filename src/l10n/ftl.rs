@@ -18,7 +18,7 @@
 //! worker thread's stack. A file that nests deeper than [`MAX_DEPTH`] is refused before
 //! it is parsed ([`nesting`]): the en-US file is used, with a `broken` finding. And
 //! whatever that scan misses, the parse, the walk of the tree and its drop run on a stack
-//! big enough for every `{` and `(` of the file to be a level ([`on_enough_stack`]).
+//! big enough for every `{` and `(` of the file to be a level (`on_enough_stack`).
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
