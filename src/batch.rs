@@ -5,7 +5,7 @@
 //! prepare its shared pieces ([`crate::formats::Packager::prepare`]), side by side, so that
 //! no format's last large block leaves a core idle; or loads them from the shared cache.
 //! Then [`run`] repacks the locales in parallel: each locale's package is assembled
-//! ([`repack_locale`]), every format writes it under a temporary name, and only when all
+//! (`repack_locale`), every format writes it under a temporary name, and only when all
 //! are complete do they take their final names, so a failed locale leaves nothing.
 //!
 //! Piece boundaries are a pure function of the bytes, never of the thread count, so outputs
@@ -135,7 +135,7 @@ fn load(
         } else {
             packager
                 .prepare(build, settings)
-                .map_err(|e| inconsistent(&e.to_string()))?
+                .map_err(|e| inconsistent(&crate::error::chain(&e)))?
         };
         prepared.push((format, pieces));
     }
@@ -198,9 +198,13 @@ pub fn run(
                 if outcome.status == Status::Ok
                     && let Some(key) = &key
                 {
-                    let saved = key.as_ref().map_err(|e| e.to_string()).and_then(|key| {
-                        resume::save(&plan.output_dir, key, &outcome).map_err(|e| e.to_string())
-                    });
+                    let saved = key
+                        .as_ref()
+                        .map_err(|e| crate::error::chain(e))
+                        .and_then(|key| {
+                            resume::save(&plan.output_dir, key, &outcome)
+                                .map_err(|e| crate::error::chain(&e))
+                        });
                     if let Err(error) = saved {
                         // The outputs are complete; only --resume loses track of them.
                         progress.warn(&format!("{locale}: not recorded for --resume: {error}"));

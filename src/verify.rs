@@ -144,7 +144,10 @@ fn expected_files(report: Option<&Report>, locale: &str) -> Expected {
         }
     };
     let pack = crate::langpack::LocalePack::load(locale, &source).map_err(|e| {
-        format!("the langpack cannot be loaded ({e}), so its files were not compared")
+        format!(
+            "the langpack cannot be loaded ({}), so its files were not compared",
+            crate::error::chain(&e)
+        )
     })?;
     let chrome = format!("/locale/{locale}/");
     let fluent = format!("localization/{locale}/");

@@ -14,6 +14,8 @@ use crate::stage::StagedBuild;
 
 /// Arguments of `repack`.
 #[derive(Debug, Args)]
+// Its doc comments are `--help` text, where `<locale>` is meant literally, not as HTML.
+#[allow(rustdoc::invalid_html_tags)]
 pub struct RepackArgs {
     /// The signed en-US package: a Linux .tar.bz2 or .tar.xz, a Windows .zip or a macOS
     /// .dmg.

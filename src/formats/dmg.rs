@@ -12,7 +12,7 @@
 //! **Shared once.** A template volume holds only the shared bytes at their blocks; each
 //! UDIF chunk lying wholly inside shared bytes is compressed once per batch. Chunks are
 //! Mozilla's 2048 sectors (1 MiB), except from the sector where a jar's shared prefix ends
-//! to the end of the jar's region: there they are [`LOCALE_CHUNK`] bytes, so that a locale
+//! to the end of the jar's region: there they are `LOCALE_CHUNK` bytes, so that a locale
 //! compresses about its jar's tail and directory, not the megabytes around them. A
 //! locale's volume is built whole, then cut into the same chunks: a chunk whose bytes
 //! equal the template's is copied compressed, the others (the headers, the catalog and
@@ -109,7 +109,7 @@ impl Packager for Dmg {
             plan,
             ..
         } = DmgPieces::template(build.staged, &build.jars, &build.fixed)
-            .map_err(|e| inconsistent(&e.to_string()))?;
+            .map_err(|e| inconsistent(&crate::error::chain(&e)))?;
         let cached: Vec<(u64, UdifChunk)> = input.list()?;
         let mut chunks = vec![None; plan.len()];
         for (i, chunk) in cached {

@@ -6,7 +6,7 @@
 //!
 //! 1. every file no locale changes, in package order, through x86 BCJ2 as Mozilla's
 //!    installers do (LZMA2 alone on aarch64), compressed once per batch: BCJ2's main stream
-//!    as LZMA2 pieces of at most [`PIECE`] bytes, each starting with a dictionary reset
+//!    as LZMA2 pieces of at most `PIECE` bytes, each starting with a dictionary reset
 //!    (so they are compressed in parallel), its call and jump streams as LZMA2, its
 //!    selector stream as it is;
 //! 2. the locale's files: each jar (its shared prefix and directory compressed once, its
@@ -203,7 +203,7 @@ impl InstallerPieces {
         let (members, files) = InstallerPieces::describe(staged, fixed);
         let folder: Vec<u8> = members
             .iter()
-            .flat_map(|&m| staged.members[m].data().expect("filtered to files"))
+            .flat_map(|&m| staged.members[m].data().unwrap_or_default())
             .copied()
             .collect();
         // BCJ2 over the whole folder (one fast pass), then every LZMA2 piece in parallel:
@@ -238,19 +238,17 @@ impl InstallerPieces {
             .par_iter()
             .map(|(data, opts)| Lzma2Piece::encode(data, *opts))
             .collect::<packagers::Result<Vec<_>>>()?;
-        let mut spans = spans.into_iter();
-        let streams: Vec<Vec<Lzma2Piece>> = stream_data
+        // One span per stream, then two per jar, in the order they were pushed.
+        let (stream_spans, jar_spans) = spans.split_at(stream_data.len());
+        let streams: Vec<Vec<Lzma2Piece>> = stream_spans
             .iter()
-            .map(|_| encoded[spans.next().expect("one span per stream")].to_vec())
+            .map(|span| encoded[span.clone()].to_vec())
             .collect();
-        let jar_pieces = jars
-            .iter()
-            .map(|_| {
-                let prefix = Lzma2Piece::concat(&encoded[spans.next().expect("two per jar")]);
-                (
-                    prefix,
-                    Lzma2Piece::concat(&encoded[spans.next().expect("two per jar")]),
-                )
+        let jar_pieces = jar_spans
+            .chunks_exact(2)
+            .map(|pair| {
+                let piece = |i: usize| Lzma2Piece::concat(&encoded[pair[i].clone()]);
+                (piece(0), piece(1))
             })
             .collect();
         let sizes: Vec<u64> = stream_data.iter().map(|d| d.len() as u64).collect();
@@ -277,7 +275,7 @@ impl InstallerPieces {
             .iter()
             .map(|&m| {
                 let member = &staged.members[m];
-                let data = member.data().expect("filtered to files");
+                let data = member.data().unwrap_or_default();
                 let rel = member.path.strip_prefix(&app).unwrap_or(&member.path);
                 StreamFile {
                     name: format!("{CORE}/{rel}"),

@@ -5,7 +5,7 @@
 //! (`xz --compress -7e`, with the x86 BCJ filter on x86 platforms).
 //!
 //! **Shared once.** Every file no locale touches is compressed once per batch into xz
-//! blocks of at most [`MAR_BLOCK`] bytes, and so are each jar's shared prefix and
+//! blocks of at most `MAR_BLOCK` bytes, and so are each jar's shared prefix and
 //! directory. A locale's member is one xz stream of those blocks and its own (its jar
 //! tails, its own files), so a locale compresses only its own bytes.
 

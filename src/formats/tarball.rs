@@ -4,9 +4,9 @@
 //! **Shared runs.** The tarball is cut into *runs*: maximal runs of members no locale
 //! touches, plus each jar's shared prefix and its shared central directory. Each run is
 //! compressed once per batch (bzip2 pieces of at most one block, or xz blocks of at most
-//! [`TAR_XZ_BLOCK`] bytes), in parallel.
+//! `TAR_XZ_BLOCK` bytes), in parallel.
 //!
-//! **Per locale.** [`Runs::segments`] describes the locale's tarball as a sequence of shared
+//! **Per locale.** `Runs::segments` describes the locale's tarball as a sequence of shared
 //! runs and local byte runs (tar headers whose size differs, jar tails, the locale's own
 //! files, `precomplete`); only the local runs are compressed, and the pieces are
 //! bit-spliced into one bzip2 stream (bzip2's spec, as in `bzip2recover`), or placed as

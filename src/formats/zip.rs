@@ -73,7 +73,7 @@ impl Packager for Zip {
     }
 }
 
-/// Which zip package [`ZipPieces`] write.
+/// Which zip package `ZipPieces` write.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ZipFlavor {
     /// The Windows package: entries in package order, directories included.
