@@ -22,9 +22,6 @@ pub const TAG_END: &[u8] = b";!@InstallEnd@!";
 /// How far into the file the stub looks for [`TAG_START`].
 pub const TAG_SEARCH_LIMIT: usize = 1 << 20;
 
-/// Where the uninstaller sits in a Windows package, relative to the app directory.
-pub const HELPER_PATH: &str = "uninstall/helper.exe";
-
 /// The source locale, whose binaries are the fallback.
 const EN_US: &str = "en-US";
 

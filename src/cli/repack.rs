@@ -147,7 +147,7 @@ pub struct RepackArgs {
 
 impl RepackArgs {
     /// The command line as plain values, for the plan.
-    pub fn request(&self) -> Request {
+    pub(crate) fn request(&self) -> Request {
         Request {
             input: self.input.clone(),
             l10n: self.l10n.clone(),
