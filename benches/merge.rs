@@ -9,8 +9,8 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use l10n_repack::l10n::langpack::{self, LocalePack};
 use l10n_repack::l10n::{FindingKind, Layout, Overlay};
-use l10n_repack::langpack::{self, LocalePack};
 use l10n_repack::platform::Os;
 use l10n_repack::stage::StagedBuild;
 

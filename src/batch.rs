@@ -24,8 +24,8 @@ use crate::fault;
 use crate::formats::{Build, Format, Locale, Prepared, Settings, Target};
 use crate::installer;
 use crate::jar::LocaleJar;
+use crate::l10n::langpack::{LangpackSource, LocalePack};
 use crate::l10n::{FindingKind, Overlay, PackageFile};
-use crate::langpack::{LangpackSource, LocalePack};
 use crate::package::LocalePackage;
 use crate::plan::RepackPlan;
 use crate::platform::UNINSTALLER;
@@ -309,7 +309,7 @@ fn repack_locale(
         let package =
             LocalePackage::build(build.staged, &overlay, &build.layout.package_slots, jars)?;
         // Every name the package will hold, checked before any output is started.
-        crate::l10n::file_set::check(build.staged, &overlay, &package, source.path())?;
+        crate::file_set::check(build.staged, &overlay, &package, source.path())?;
         // Every format is written under a temporary name first; only when all are
         // complete do they take their final names, so a failed locale leaves nothing.
         let locale_package = Locale {

@@ -91,7 +91,7 @@ pub fn crash_point(point: Point) {
         };
         // A signal this process ignores (it was started with it ignored) would leave the
         // thread parked below and the run hung: kill it instead.
-        let signal = if crate::output::is_ignored(signal) {
+        let signal = if is_ignored(signal) {
             libc::SIGKILL
         } else {
             signal
@@ -136,5 +136,17 @@ pub fn output_write(len: usize) -> io::Result<()> {
             Err(io::Error::from_raw_os_error(libc::ENOSPC))
         }
         _ => Ok(()),
+    }
+}
+
+/// Whether `signal`'s disposition is "ignore" (a run started under `nohup` keeps it so,
+/// and the crash hook must not send itself an ignored signal).
+pub(crate) fn is_ignored(signal: i32) -> bool {
+    // SAFETY: sigaction(2) with a null new action only reads the current one into `old`,
+    // a zeroed plain C struct it fully owns.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(signal, std::ptr::null(), &raw mut old) == 0
+            && old.sa_sigaction == libc::SIG_IGN
     }
 }

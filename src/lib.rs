@@ -4,7 +4,7 @@
 //! immutable [`stage::StagedBuild`]; the parts of it no locale can change are laid out and
 //! compressed **once per batch** by each output format (`formats`, prepared by
 //! `batch::Batch`); then every locale runs in parallel on rayon: its langpack is read
-//! ([`langpack`]), overlaid on the build with every fallback reported ([`l10n::Overlay`]),
+//! ([`l10n::langpack`]), overlaid on the build with every fallback reported ([`l10n::Overlay`]),
 //! its jars' tails are built (`jar`), and its packages are assembled from the shared pieces
 //! plus its own fresh ones and written atomically (`output`). The report lists every
 //! locale, sorted, with its fallbacks.
@@ -21,12 +21,12 @@ pub(crate) mod chunk;
 pub mod cli;
 pub mod error;
 pub(crate) mod fault;
+pub(crate) mod file_set;
 pub(crate) mod formats;
 pub(crate) mod input;
 pub(crate) mod installer;
 pub(crate) mod jar;
 pub mod l10n;
-pub mod langpack;
 pub mod locales;
 pub(crate) mod naming;
 pub(crate) mod output;

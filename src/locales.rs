@@ -22,7 +22,7 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::input::read_regular;
-use crate::langpack::is_locale_code;
+use crate::l10n::langpack::is_locale_code;
 
 /// Largest `--locales-file` read: Firefox's own lists 102 locales in about 3 KB.
 const MAX_LOCALES_FILE_BYTES: u64 = 1 << 20;

@@ -138,7 +138,7 @@ pub fn remove_temporaries_on_signal(dir: &Path) -> Result<()> {
     // stays ignored: catching it would make it end the run.
     let caught: Vec<i32> = [SIGINT, SIGTERM, SIGHUP]
         .into_iter()
-        .filter(|&signal| !is_ignored(signal))
+        .filter(|&signal| !crate::fault::is_ignored(signal))
         .collect();
     let mut signals = signal_hook::iterator::Signals::new(caught).map_err(|e| Error::io(dir, e))?;
     let dir = dir.to_owned();
@@ -159,17 +159,6 @@ pub fn remove_temporaries_on_signal(dir: &Path) -> Result<()> {
         })
         .map_err(|e| Error::io(".", e))?;
     Ok(())
-}
-
-/// Whether `signal`'s disposition is "ignore".
-pub(crate) fn is_ignored(signal: i32) -> bool {
-    // SAFETY: sigaction(2) with a null new action only reads the current one into `old`,
-    // a zeroed plain C struct it fully owns.
-    unsafe {
-        let mut old: libc::sigaction = std::mem::zeroed();
-        libc::sigaction(signal, std::ptr::null(), &raw mut old) == 0
-            && old.sa_sigaction == libc::SIG_IGN
-    }
 }
 
 /// An advisory lock on an output directory (`flock` on the directory itself, so nothing is

@@ -11,7 +11,7 @@ use crate::chunk::ChunkArgs;
 use crate::error::{Error, Result};
 use crate::formats::{self, ByteOption, Format, InstallerInputs, Names, Settings};
 use crate::installer;
-use crate::langpack::{self, LangpackSource};
+use crate::l10n::langpack::{self, LangpackSource};
 use crate::locales::Locales;
 use crate::naming;
 use crate::platform::{Os, Platform};

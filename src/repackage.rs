@@ -324,7 +324,7 @@ fn mar_name(package: &Path) -> String {
     let platform = component(package.parent().and_then(Path::parent));
     match (locale, platform) {
         (Some(locale), Some(platform))
-            if crate::langpack::is_locale_code(&locale) && platform.starts_with("linux-") =>
+            if crate::l10n::langpack::is_locale_code(&locale) && platform.starts_with("linux-") =>
         {
             format!("update/{platform}/{locale}/{stem}.complete.mar")
         }

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::input::read_regular;
-use crate::langpack::{LangpackSource, MAX_LANGPACK_BYTES};
+use crate::l10n::langpack::{LangpackSource, MAX_LANGPACK_BYTES};
 use crate::output;
 use crate::plan::RepackPlan;
 use crate::report::LocaleOutcome;

@@ -128,8 +128,8 @@ fn expected_files(report: Option<&Report>, locale: &str) -> Expected {
     // The report is not trusted to name a langpack: only a regular file or a directory
     // is opened, never a FIFO or a device.
     let source = match std::fs::metadata(&path) {
-        Ok(m) if m.is_dir() => crate::langpack::LangpackSource::Dir(path.clone()),
-        Ok(m) if m.is_file() => crate::langpack::LangpackSource::Xpi(path.clone()),
+        Ok(m) if m.is_dir() => crate::l10n::langpack::LangpackSource::Dir(path.clone()),
+        Ok(m) if m.is_file() => crate::l10n::langpack::LangpackSource::Xpi(path.clone()),
         Ok(_) => {
             return Err(format!(
                 "the langpack {} is not a regular file or a directory; not opened",
@@ -143,7 +143,7 @@ fn expected_files(report: Option<&Report>, locale: &str) -> Expected {
             ));
         }
     };
-    let pack = crate::langpack::LocalePack::load(locale, &source).map_err(|e| {
+    let pack = crate::l10n::langpack::LocalePack::load(locale, &source).map_err(|e| {
         format!(
             "the langpack cannot be loaded ({}), so its files were not compared",
             crate::error::chain(&e)

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use l10n_repack::langpack::{LangpackSource, LocalePack};
+use l10n_repack::l10n::langpack::{LangpackSource, LocalePack};
 use l10n_repack::locales::Locales;
 use libfuzzer_sys::fuzz_target;
 

@@ -19,9 +19,9 @@
 //! the package-level files that change, and the [`Finding`]s.
 
 pub mod dtd;
-pub mod file_set;
 pub mod ftl;
 pub mod ini;
+pub mod langpack;
 pub mod manifest;
 pub mod merge;
 pub mod non_chrome;
@@ -34,8 +34,8 @@ use packagers::jar::{self, Method};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::langpack::LocalePack;
 use crate::stage::{StagedBuild, StagedJar};
+use langpack::LocalePack;
 use manifest::LocaleLine;
 
 /// The locale the input build is in.

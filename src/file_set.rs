@@ -23,7 +23,7 @@
 //!   are under 80 bytes.
 //!
 //! Control characters and `"` are already refused when the langpack is read
-//! ([`crate::langpack`]), for every entry.
+//! ([`crate::l10n::langpack`]), for every entry.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
