@@ -47,10 +47,10 @@ impl<'a> Batch<'a> {
         staged: &'a StagedBuild,
         mtime: u64,
         formats: &[Format],
-        settings: &Settings,
+        settings: &'a Settings,
     ) -> Result<Batch<'a>> {
-        let build = Build::new(staged, mtime)?;
-        let prepared = encode(&build, formats, settings)?;
+        let build = Build::new(staged, mtime, settings)?;
+        let prepared = encode(&build, formats)?;
         Ok(Batch { build, prepared })
     }
 
@@ -61,19 +61,19 @@ impl<'a> Batch<'a> {
         staged: &'a StagedBuild,
         mtime: u64,
         formats: &[Format],
-        settings: &Settings,
+        settings: &'a Settings,
         dir: &std::path::Path,
         key: &str,
     ) -> Result<(Batch<'a>, cache::Status)> {
-        let build = Build::new(staged, mtime)?;
+        let build = Build::new(staged, mtime, settings)?;
         let loaded = cache::load(dir, key).and_then(|bytes| {
-            load(&build, formats, settings, &bytes)
+            load(&build, formats, &bytes)
                 .map_err(|e| format!("the cached pieces do not fit this build ({e})"))
         });
         let (prepared, status) = match loaded {
             Ok(prepared) => (prepared, cache::Status::Used),
             Err(reason) => {
-                let prepared = encode(&build, formats, settings)?;
+                let prepared = encode(&build, formats)?;
                 cache::save(dir, key, &save(&prepared))?;
                 (prepared, cache::Status::Rebuilt(reason))
             }
@@ -93,14 +93,10 @@ impl<'a> Batch<'a> {
 }
 
 /// Every format's pieces, encoded side by side.
-fn encode(
-    build: &Build<'_>,
-    formats: &[Format],
-    settings: &Settings,
-) -> Result<Vec<(Format, Box<dyn Prepared>)>> {
+fn encode(build: &Build<'_>, formats: &[Format]) -> Result<Vec<(Format, Box<dyn Prepared>)>> {
     formats
         .par_iter()
-        .map(|&f| Ok((f, f.packager().prepare(build, settings)?)))
+        .map(|&f| Ok((f, f.packager().prepare(build)?)))
         .collect()
 }
 
@@ -120,7 +116,6 @@ fn save(prepared: &[(Format, Box<dyn Prepared>)]) -> Vec<u8> {
 fn load(
     build: &Build<'_>,
     formats: &[Format],
-    settings: &Settings,
     bytes: &[u8],
 ) -> packagers::Result<Vec<(Format, Box<dyn Prepared>)>> {
     let mut input = PieceReader::new(bytes);
@@ -131,10 +126,10 @@ fn load(
             if input.bytes()? != format.id().as_bytes() {
                 return Err(inconsistent("another format's pieces"));
             }
-            packager.load(build, settings, &mut input)?
+            packager.load(build, &mut input)?
         } else {
             packager
-                .prepare(build, settings)
+                .prepare(build)
                 .map_err(|e| inconsistent(&crate::error::chain(&e)))?
         };
         prepared.push((format, pieces));
@@ -313,6 +308,7 @@ fn repack_locale(
         // Every format is written under a temporary name first; only when all are
         // complete do they take their final names, so a failed locale leaves nothing.
         let locale_package = Locale {
+            build,
             code: locale,
             package: &package,
         };
@@ -323,7 +319,7 @@ fn repack_locale(
                 dir: &plan.output_dir,
                 name: &name,
             };
-            let output = prepared.write_locale(build, &locale_package, target)?;
+            let output = prepared.write_locale(&locale_package, target)?;
             outcome.findings.extend(output.findings);
             written.push((*format, name, output.pending, output.digests));
         }

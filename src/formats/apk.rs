@@ -8,7 +8,7 @@ use packagers::{apk, jar};
 
 use super::check::check_package_jars;
 use super::zip::{ZipFlavor, ZipPieces};
-use super::{Build, ByteOption, Names, Packager, Prepared, Settings};
+use super::{Build, Loaded, Names, Packager, Prepared};
 use crate::error::Result;
 use crate::platform::Os;
 
@@ -38,20 +38,11 @@ impl Packager for Apk {
         }
     }
 
-    fn options(&self, _settings: &Settings) -> Vec<ByteOption> {
-        Vec::new()
-    }
-
-    fn prepare(&self, build: &Build<'_>, _settings: &Settings) -> Result<Box<dyn Prepared>> {
+    fn prepare(&self, build: &Build<'_>) -> Result<Box<dyn Prepared>> {
         Ok(Box::new(ZipPieces::encode(build, ZipFlavor::Apk)?))
     }
 
-    fn load(
-        &self,
-        build: &Build<'_>,
-        _settings: &Settings,
-        input: &mut PieceReader<'_>,
-    ) -> packagers::Result<Box<dyn Prepared>> {
+    fn load(&self, build: &Build<'_>, input: &mut PieceReader<'_>) -> Loaded {
         Ok(Box::new(ZipPieces::load(build, ZipFlavor::Apk, input)?))
     }
 

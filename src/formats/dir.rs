@@ -5,7 +5,7 @@
 
 use packagers::piece::{PieceReader, PieceWriter};
 
-use super::{Build, ByteOption, Locale, Names, Packager, Prepared, Settings, Target, Written};
+use super::{Build, Loaded, Locale, Names, Packager, Prepared, Target, Written};
 use crate::error::Result;
 use crate::output::{AtomicDir, Pending};
 use crate::platform::Os;
@@ -26,24 +26,15 @@ impl Packager for Dir {
         names.package("")
     }
 
-    fn options(&self, _settings: &Settings) -> Vec<ByteOption> {
-        Vec::new()
-    }
-
     fn shares_pieces(&self) -> bool {
         false
     }
 
-    fn prepare(&self, _build: &Build<'_>, _settings: &Settings) -> Result<Box<dyn Prepared>> {
+    fn prepare(&self, _build: &Build<'_>) -> Result<Box<dyn Prepared>> {
         Ok(Box::new(Tree))
     }
 
-    fn load(
-        &self,
-        _build: &Build<'_>,
-        _settings: &Settings,
-        _input: &mut PieceReader<'_>,
-    ) -> packagers::Result<Box<dyn Prepared>> {
+    fn load(&self, _build: &Build<'_>, _input: &mut PieceReader<'_>) -> Loaded {
         Ok(Box::new(Tree))
     }
 
@@ -63,12 +54,8 @@ impl Prepared for Tree {
         0
     }
 
-    fn write_locale(
-        &self,
-        build: &Build<'_>,
-        locale: &Locale<'_>,
-        target: Target<'_>,
-    ) -> Result<Written> {
+    fn write_locale(&self, locale: &Locale<'_>, target: Target<'_>) -> Result<Written> {
+        let build = locale.build;
         let dir = AtomicDir::create(target.dir, target.name)?;
         locale
             .package

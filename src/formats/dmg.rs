@@ -31,7 +31,8 @@ use packagers::piece::{PieceReader, PieceWriter, inconsistent};
 
 use super::check::{check_package_jars, check_precomplete};
 use super::{
-    Build, ByteOption, Locale, Names, Packager, Prepared, Settings, Target, Written, write_file,
+    Build, ByteOption, Loaded, Locale, Names, Packager, Prepared, Settings, Target, Written,
+    write_file,
 };
 use crate::error::{Error, Result};
 use crate::jar::SharedJar;
@@ -88,7 +89,8 @@ impl Packager for Dmg {
         vec![ByteOption::pieces("dmg", "compression", compression)]
     }
 
-    fn prepare(&self, build: &Build<'_>, settings: &Settings) -> Result<Box<dyn Prepared>> {
+    fn prepare(&self, build: &Build<'_>) -> Result<Box<dyn Prepared>> {
+        let settings = build.settings;
         Ok(Box::new(DmgPieces::encode(
             build,
             settings.dmg_compression,
@@ -97,12 +99,8 @@ impl Packager for Dmg {
 
     /// The layout and template are laid out again, which is cheap; the shared chunks are
     /// read.
-    fn load(
-        &self,
-        build: &Build<'_>,
-        settings: &Settings,
-        input: &mut PieceReader<'_>,
-    ) -> packagers::Result<Box<dyn Prepared>> {
+    fn load(&self, build: &Build<'_>, input: &mut PieceReader<'_>) -> Loaded {
+        let settings = build.settings;
         let TemplateVolume {
             layout,
             volume: template,
@@ -156,12 +154,8 @@ impl Prepared for DmgPieces {
             .sum()
     }
 
-    fn write_locale(
-        &self,
-        build: &Build<'_>,
-        locale: &Locale<'_>,
-        target: Target<'_>,
-    ) -> Result<Written> {
+    fn write_locale(&self, locale: &Locale<'_>, target: Target<'_>) -> Result<Written> {
+        let build = locale.build;
         write_file(target, |out| {
             self.write_dmg(build, locale.package, out)?;
             Ok(())

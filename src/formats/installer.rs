@@ -29,8 +29,8 @@ use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use super::{
-    Build, ByteOption, InstallerInputs, Locale, Names, Packager, Prepared, Settings, Target,
-    Written, write_error, write_file,
+    Build, ByteOption, InstallerInputs, Loaded, Locale, Names, Packager, Prepared, Settings,
+    Target, Written, write_error, write_file,
 };
 use crate::error::{Error, Result};
 use crate::installer::{SfxParts, nsis_file};
@@ -80,18 +80,15 @@ impl Packager for Installer {
         ]
     }
 
-    fn prepare(&self, build: &Build<'_>, settings: &Settings) -> Result<Box<dyn Prepared>> {
+    fn prepare(&self, build: &Build<'_>) -> Result<Box<dyn Prepared>> {
+        let settings = build.settings;
         let pieces = InstallerPieces::encode(build, settings)
             .map_err(write_error("the shared 7z folders of the installer"))?;
         Ok(Box::new(pieces))
     }
 
-    fn load(
-        &self,
-        build: &Build<'_>,
-        settings: &Settings,
-        input: &mut PieceReader<'_>,
-    ) -> packagers::Result<Box<dyn Prepared>> {
+    fn load(&self, build: &Build<'_>, input: &mut PieceReader<'_>) -> Loaded {
+        let settings = build.settings;
         let x86 = settings.platform.x86_bcj();
         let streams: Vec<Vec<Lzma2Piece>> = input.list()?;
         let selector: Option<Vec<u8>> = input.option()?;
@@ -145,12 +142,8 @@ impl Prepared for InstallerPieces {
         pieces + self.selector.as_ref().map_or(0, |s| s.len() as u64)
     }
 
-    fn write_locale(
-        &self,
-        build: &Build<'_>,
-        locale: &Locale<'_>,
-        target: Target<'_>,
-    ) -> Result<Written> {
+    fn write_locale(&self, locale: &Locale<'_>, target: Target<'_>) -> Result<Written> {
+        let build = locale.build;
         let Some(InstallerInputs { sfx, dir }) = &self.inputs else {
             return Err(Error::Usage(
                 "--formats installer needs --sfx-stub (7zSD.Win32.sfx), --installer-tag \

@@ -18,8 +18,8 @@ use packagers::xz::{XzBlocks, XzOptions};
 
 use super::check::{check_jar, check_precomplete, check_swapped, check_update_manifest};
 use super::{
-    Build, ByteOption, Locale, Names, Packager, Prepared, Settings, Target, Written, encode_xz,
-    write_error, write_file, write_xz,
+    Build, ByteOption, Loaded, Locale, Names, Packager, Prepared, Settings, Target, Written,
+    encode_xz, write_error, write_file, write_xz,
 };
 use crate::error::{Error, Result};
 use crate::package::{self, Item};
@@ -70,7 +70,8 @@ impl Packager for Mar {
         ]
     }
 
-    fn prepare(&self, build: &Build<'_>, settings: &Settings) -> Result<Box<dyn Prepared>> {
+    fn prepare(&self, build: &Build<'_>) -> Result<Box<dyn Prepared>> {
+        let settings = build.settings;
         let options = XzOptions::mar(settings.platform.x86_bcj());
         let fixed: Vec<usize> = build
             .fixed
@@ -102,12 +103,8 @@ impl Packager for Mar {
         }))
     }
 
-    fn load(
-        &self,
-        build: &Build<'_>,
-        settings: &Settings,
-        input: &mut PieceReader<'_>,
-    ) -> packagers::Result<Box<dyn Prepared>> {
+    fn load(&self, build: &Build<'_>, input: &mut PieceReader<'_>) -> Loaded {
+        let settings = build.settings;
         let members: Vec<(u64, XzBlocks)> = input.list()?;
         let members: BTreeMap<usize, XzBlocks> = members
             .into_iter()
@@ -168,12 +165,8 @@ impl Prepared for MarPieces {
             .sum()
     }
 
-    fn write_locale(
-        &self,
-        build: &Build<'_>,
-        locale: &Locale<'_>,
-        target: Target<'_>,
-    ) -> Result<Written> {
+    fn write_locale(&self, locale: &Locale<'_>, target: Target<'_>) -> Result<Written> {
+        let build = locale.build;
         let info = ProductInfo {
             channel: self.channel.clone().unwrap_or_default(),
             version: build.staged.app.version.clone(),

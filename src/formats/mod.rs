@@ -72,8 +72,11 @@ pub trait Packager: Sync {
     /// Where a locale's output goes, relative to the output directory.
     fn name(&self, names: &Names<'_>) -> String;
 
-    /// The options that change this format's bytes, with their values in `settings`.
-    fn options(&self, settings: &Settings) -> Vec<ByteOption>;
+    /// The options that change this format's bytes, with their values in `settings`
+    /// (none, unless it says so).
+    fn options(&self, _settings: &Settings) -> Vec<ByteOption> {
+        Vec::new()
+    }
 
     /// Whether the format has pieces worth caching (a tree written as it is has none).
     fn shares_pieces(&self) -> bool {
@@ -81,15 +84,10 @@ pub trait Packager: Sync {
     }
 
     /// Encodes the pieces every locale shares, once per batch.
-    fn prepare(&self, build: &Build<'_>, settings: &Settings) -> Result<Box<dyn Prepared>>;
+    fn prepare(&self, build: &Build<'_>) -> Result<Box<dyn Prepared>>;
 
-    /// Reads the pieces [`Prepared::save`] wrote for this build and settings.
-    fn load(
-        &self,
-        build: &Build<'_>,
-        settings: &Settings,
-        pieces: &mut PieceReader<'_>,
-    ) -> packagers::Result<Box<dyn Prepared>>;
+    /// Reads the pieces [`Prepared::save`] wrote for this build and its settings.
+    fn load(&self, build: &Build<'_>, pieces: &mut PieceReader<'_>) -> Loaded;
 
     /// What `verify` finds wrong in one of this format's outputs (`data`, for `locale`):
     /// `expected` are the langpack's files that must be in it byte for byte.
@@ -106,13 +104,11 @@ pub trait Prepared: Send + Sync {
 
     /// Writes `locale`'s output under a temporary name in `target`; it takes its final name
     /// when [`Written::pending`] is committed.
-    fn write_locale(
-        &self,
-        build: &Build<'_>,
-        locale: &Locale<'_>,
-        target: Target<'_>,
-    ) -> Result<Written>;
+    fn write_locale(&self, locale: &Locale<'_>, target: Target<'_>) -> Result<Written>;
 }
+
+/// What [`Packager::load`] gives: the prepared pieces, or why the cache's bytes do not fit.
+pub type Loaded = packagers::Result<Box<dyn Prepared>>;
 
 /// A format of the registry, by position: cheap to copy, ordered as [`FORMATS`].
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -302,11 +298,13 @@ pub struct Build<'a> {
     pub fixed: Vec<usize>,
     /// The time of every archive member.
     pub mtime: u64,
+    /// What the formats are configured with.
+    pub settings: &'a Settings,
 }
 
 impl<'a> Build<'a> {
     /// Works out what locales can change in `staged` and lays out each jar's shared part.
-    pub fn new(staged: &'a StagedBuild, mtime: u64) -> Result<Build<'a>> {
+    pub fn new(staged: &'a StagedBuild, mtime: u64, settings: &'a Settings) -> Result<Build<'a>> {
         let layout = Layout::analyze(staged, Os::of(staged.kind).rebuilt_per_locale());
         let jars = staged
             .jars
@@ -324,12 +322,15 @@ impl<'a> Build<'a> {
             jars,
             fixed,
             mtime,
+            settings,
         })
     }
 }
 
-/// One locale's package, as the formats write it.
+/// One locale's package, as the formats write it, with the batch it belongs to.
 pub struct Locale<'a> {
+    /// The batch's build.
+    pub build: &'a Build<'a>,
     /// The locale code.
     pub code: &'a str,
     /// Its package: the en-US members, its jars and its own files.

@@ -27,8 +27,8 @@ use rayon::prelude::*;
 
 use super::check::{check_package_jars, check_precomplete};
 use super::{
-    Build, ByteOption, Locale, Names, Packager, Prepared, Settings, Target, Written, encode_xz,
-    write_error, write_file,
+    Build, Loaded, Locale, Names, Packager, Prepared, Target, Written, encode_xz, write_error,
+    write_file,
 };
 use crate::error::Result;
 use crate::package::{self, Item, LocalePackage};
@@ -80,11 +80,7 @@ impl Packager for Tarball {
         names.package(&format!(".{}", self.id))
     }
 
-    fn options(&self, _settings: &Settings) -> Vec<ByteOption> {
-        Vec::new()
-    }
-
-    fn prepare(&self, build: &Build<'_>, _settings: &Settings) -> Result<Box<dyn Prepared>> {
+    fn prepare(&self, build: &Build<'_>) -> Result<Box<dyn Prepared>> {
         let runs = Runs::new(build);
         let bytes: Vec<Cow<'_, [u8]>> = (0..runs.sources.len())
             .into_par_iter()
@@ -117,12 +113,7 @@ impl Packager for Tarball {
         })
     }
 
-    fn load(
-        &self,
-        build: &Build<'_>,
-        _settings: &Settings,
-        input: &mut PieceReader<'_>,
-    ) -> packagers::Result<Box<dyn Prepared>> {
+    fn load(&self, build: &Build<'_>, input: &mut PieceReader<'_>) -> Loaded {
         let runs = Runs::new(build);
         Ok(match self.compression {
             Compression::Bzip2 => {
@@ -332,12 +323,8 @@ impl Prepared for Bzip2Runs {
         self.pieces.iter().flatten().map(Bzip2Piece::byte_len).sum()
     }
 
-    fn write_locale(
-        &self,
-        build: &Build<'_>,
-        locale: &Locale<'_>,
-        target: Target<'_>,
-    ) -> Result<Written> {
+    fn write_locale(&self, locale: &Locale<'_>, target: Target<'_>) -> Result<Written> {
+        let build = locale.build;
         let wrap = write_error("the .tar.bz2");
         write_file(target, |out| {
             let mut writer = Bzip2SpliceWriter::new(out);
@@ -375,12 +362,8 @@ impl Prepared for XzRuns {
         self.pieces.iter().map(XzBlocks::compressed_len).sum()
     }
 
-    fn write_locale(
-        &self,
-        build: &Build<'_>,
-        locale: &Locale<'_>,
-        target: Target<'_>,
-    ) -> Result<Written> {
+    fn write_locale(&self, locale: &Locale<'_>, target: Target<'_>) -> Result<Written> {
+        let build = locale.build;
         let wrap = write_error("the .tar.xz");
         write_file(target, |out| {
             let mut writer = XzStreamWriter::new(out);

@@ -19,8 +19,7 @@ use rayon::prelude::*;
 
 use super::check::{check_package_jars, check_precomplete};
 use super::{
-    Build, ByteOption, Locale, Names, Packager, Prepared, Settings, Target, Written, write_error,
-    write_file,
+    Build, Loaded, Locale, Names, Packager, Prepared, Target, Written, write_error, write_file,
 };
 use crate::error::{Error, Result};
 use crate::package::{Item, LocalePackage, item_path};
@@ -51,20 +50,11 @@ impl Packager for Zip {
         names.package(".zip")
     }
 
-    fn options(&self, _settings: &Settings) -> Vec<ByteOption> {
-        Vec::new()
-    }
-
-    fn prepare(&self, build: &Build<'_>, _settings: &Settings) -> Result<Box<dyn Prepared>> {
+    fn prepare(&self, build: &Build<'_>) -> Result<Box<dyn Prepared>> {
         Ok(Box::new(ZipPieces::encode(build, ZipFlavor::Windows)?))
     }
 
-    fn load(
-        &self,
-        build: &Build<'_>,
-        _settings: &Settings,
-        input: &mut PieceReader<'_>,
-    ) -> packagers::Result<Box<dyn Prepared>> {
+    fn load(&self, build: &Build<'_>, input: &mut PieceReader<'_>) -> Loaded {
         Ok(Box::new(ZipPieces::load(build, ZipFlavor::Windows, input)?))
     }
 
@@ -319,12 +309,8 @@ impl Prepared for ZipPieces {
             .sum()
     }
 
-    fn write_locale(
-        &self,
-        build: &Build<'_>,
-        locale: &Locale<'_>,
-        target: Target<'_>,
-    ) -> Result<Written> {
+    fn write_locale(&self, locale: &Locale<'_>, target: Target<'_>) -> Result<Written> {
+        let build = locale.build;
         write_file(target, |out| {
             self.write_zip(build, locale.package, out)?;
             Ok(())
