@@ -50,7 +50,8 @@ pub struct RepackArgs {
     #[command(flatten)]
     pub chunk: ChunkArgs,
 
-    /// Taskgraph platform name (default: from the input's file name, else linux64).
+    /// Taskgraph platform name (default: from the input's file name, else by its kind:
+    /// win64 for .zip, macosx64 for .dmg, android for .apk, linux64 for tarballs).
     #[arg(long)]
     pub platform: Option<String>,
 
