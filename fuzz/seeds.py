@@ -137,14 +137,14 @@ def tool_mars():
 
 
 def pieces():
-    """Cache-format pieces, as the engine's write_to methods lay them out."""
+    """Cache-format pieces, as packagers::piece lays them out (u64 lengths before byte strings)."""
     text = b"<!ENTITY hello \"Bonjour\">\n" * 40
     blob = bytes(range(256)) * 8
     out = {}
-    # 0: Bzip2Piece: bit_len u64, blocks u32, crc u32, raw_len u64, then the bits.
+    # 0: Bzip2Piece: bit_len u64, blocks u32, crc u32, raw_len u64, then the bits (len u64).
     stream = bz2.compress(text)
     bits = stream[4:-10]  # the blocks, roughly: the header and trailer cut off
-    out["bzip2"] = struct.pack("<QIIQ", len(bits) * 8, 1, 0x12345678, len(text)) + bits
+    out["bzip2"] = struct.pack("<QIIQQ", len(bits) * 8, 1, 0x12345678, len(text), len(bits)) + bits
     # 1: XzBlocks: raw_len, record count, (unpadded, uncompressed) each, byte len, bytes.
     blocks = b"\0" * 12 + b"xz-block-bytes--"  # padded length 28
     out["xz"] = struct.pack("<QQQQQ", len(text), 1, 27, len(text), 28) + blocks
