@@ -50,7 +50,7 @@ pub fn key_text(input_sha256: &str, formats: &[Format], options: &[ByteOption]) 
         text.push_str(&format!("format {}\n", format.id()));
     }
     for option in options.iter().filter(|o| o.shapes_pieces) {
-        text.push_str(&format!("{}={}\n", option.name, option.value));
+        text.push_str(&format!("{option}\n"));
     }
     text
 }

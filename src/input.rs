@@ -20,7 +20,17 @@ use std::path::Path;
 
 /// Reads `path`, which must be a regular file of at most `max_bytes` bytes.
 pub fn read_regular(path: &Path, max_bytes: u64) -> io::Result<Vec<u8>> {
-    let file = open_regular(path, max_bytes)?;
+    read(open(path, max_bytes, 0)?, max_bytes)
+}
+
+/// Like [`read_regular`], but a symlink at `path` itself is refused, not followed
+/// (`O_NOFOLLOW`): for paths already checked to hold no symlink, which must not gain one
+/// between the check and the read.
+pub fn read_regular_no_follow(path: &Path, max_bytes: u64) -> io::Result<Vec<u8>> {
+    read(open(path, max_bytes, libc::O_NOFOLLOW)?, max_bytes)
+}
+
+fn read(file: File, max_bytes: u64) -> io::Result<Vec<u8>> {
     let mut data = Vec::new();
     file.take(max_bytes.saturating_add(1))
         .read_to_end(&mut data)?;
@@ -33,9 +43,14 @@ pub fn read_regular(path: &Path, max_bytes: u64) -> io::Result<Vec<u8>> {
 /// Opens `path` for reading without blocking and checks, through the handle, that it is a
 /// regular file whose size is at most `max_bytes`.
 pub fn open_regular(path: &Path, max_bytes: u64) -> io::Result<File> {
+    open(path, max_bytes, 0)
+}
+
+/// [`open_regular`], with `flags` added to `O_NONBLOCK`.
+fn open(path: &Path, max_bytes: u64, flags: i32) -> io::Result<File> {
     let file = OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_NONBLOCK)
+        .custom_flags(libc::O_NONBLOCK | flags)
         .open(path)?;
     let meta = file.metadata()?;
     let kind = meta.file_type();

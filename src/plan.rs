@@ -85,8 +85,6 @@ pub struct RepackPlan {
     /// The locales to repack, sorted, each with its langpack (`None`: not found, which
     /// fails that locale).
     pub locales: Vec<(String, Option<LangpackSource>)>,
-    /// The platform.
-    pub platform: Platform,
     /// Output formats, sorted, without duplicates.
     pub formats: Vec<Format>,
     /// Worker threads.
@@ -143,13 +141,7 @@ impl RepackPlan {
                 args.input.display()
             )));
         }
-        let Some(kind) = PackageKind::from_path(&args.input) else {
-            return Err(usage(format!(
-                "--input {}: unknown package type; give a Linux .tar.bz2 or .tar.xz, a \
-                 Windows .zip, a macOS .dmg or an Android .apk",
-                args.input.display()
-            )));
-        };
+        let kind = input_kind(&args.input)?;
         let platform =
             Platform::resolve(args.platform.as_deref(), &args.input, kind).map_err(usage)?;
         if !platform.takes(kind) {
@@ -171,12 +163,7 @@ impl RepackPlan {
         };
         let mut formats = Vec::new();
         for name in &names {
-            let format = Format::parse(name).ok_or_else(|| {
-                usage(format!(
-                    "--formats {name}: unknown format (this version writes: {})",
-                    Format::ids().join(", ")
-                ))
-            })?;
+            let format = Format::from_arg(name)?;
             if !format.packager().fits(os) {
                 let fitting: Vec<&str> = Format::all()
                     .filter(|f| f.packager().fits(os))
@@ -343,7 +330,6 @@ impl RepackPlan {
             l10n: l10n.clone(),
             output_dir: args.output_dir.clone(),
             locales,
-            platform,
             formats,
             jobs,
             fail_fast: args.fail_fast,
@@ -388,13 +374,18 @@ impl RepackPlan {
         Ok(())
     }
 
+    /// The platform (the formats' settings hold it).
+    pub fn platform(&self) -> Platform {
+        self.settings.platform
+    }
+
     /// Where a locale's output of `format` goes, relative to the output directory: nightly
     /// names by default, Mozilla's release layout with `--release`.
     pub fn output_name(&self, locale: &str, format: Format) -> String {
         format.packager().name(&Names {
             version: &self.version,
             locale,
-            platform: self.platform,
+            platform: self.platform(),
             release: self.release,
         })
     }
@@ -409,7 +400,7 @@ impl RepackPlan {
         };
         let mut options = vec![
             common("formats", serde_json::json!(self.formats)),
-            common("platform", self.platform.name.into()),
+            common("platform", self.platform().name.into()),
             common("release", self.release.into()),
             common("version", self.version.clone().into()),
             common("build_number", serde_json::json!(self.build_number)),
@@ -427,6 +418,17 @@ impl RepackPlan {
 /// Whether `formats` has `packager`'s format.
 fn asks_for(formats: &[Format], packager: &dyn formats::Packager) -> bool {
     formats.iter().any(|f| f.id() == packager.id())
+}
+
+/// The package kind of `--input`, from its name (`repack` and `prepare` alike).
+pub fn input_kind(input: &Path) -> Result<PackageKind> {
+    PackageKind::from_path(input).ok_or_else(|| {
+        Error::Usage(format!(
+            "--input {}: unknown package type; give a Linux .tar.bz2 or .tar.xz, a Windows \
+             .zip, a macOS .dmg or an Android .apk",
+            input.display()
+        ))
+    })
 }
 
 fn file_name(path: &Path) -> String {
@@ -585,7 +587,6 @@ mod tests {
             l10n: "l10n".into(),
             output_dir: "out".into(),
             locales: Vec::new(),
-            platform: Platform::named("win64").unwrap(),
             formats: Format::all().collect(),
             jobs: 1,
             fail_fast: false,

@@ -166,7 +166,7 @@ pub fn finish(plan: &RepackPlan, outcomes: &mut [LocaleOutcome]) -> Result<Strin
         input: &plan.input,
         version: &plan.version,
         input_sha256: &plan.input_sha256,
-        platform: plan.platform.name,
+        platform: plan.platform().name,
         removed_signatures: &plan.removed_signatures,
         formats: &plan.formats,
         options: options(plan),
@@ -221,7 +221,7 @@ fn write_checksums(plan: &RepackPlan, outcomes: &[LocaleOutcome]) -> Result<()> 
         .filter_map(|(o, f)| {
             Some(Artifact {
                 locale: &o.locale,
-                platform: plan.platform.name,
+                platform: plan.platform().name,
                 kind: f.format,
                 path: f.path.to_string_lossy().into_owned(),
                 size: f.bytes,
@@ -260,7 +260,7 @@ fn write_checksums(plan: &RepackPlan, outcomes: &[LocaleOutcome]) -> Result<()> 
         "product": "firefox",
         "version": plan.version,
         "build_number": plan.build_number,
-        "platform": plan.platform.name,
+        "platform": plan.platform().name,
         "release": plan.release,
         "input": { "path": plan.input, "sha256": plan.input_sha256 },
         "artifacts": artifacts,

@@ -74,7 +74,7 @@ pub fn key(plan: &RepackPlan, locale: &str, source: &LangpackSource) -> Result<S
 pub fn options_text(plan: &RepackPlan) -> String {
     plan.byte_options()
         .iter()
-        .map(|o| format!("{}={}\n", o.name, o.value))
+        .map(|o| format!("{o}\n"))
         .collect()
 }
 

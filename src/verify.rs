@@ -32,7 +32,6 @@
 //! is listed as *not checked*; it makes verify fail unless `--allow-unchecked` is given.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read;
 use std::path::{Component, Path, PathBuf};
 
 use serde::Deserialize;
@@ -40,6 +39,7 @@ use sha2::Digest;
 
 use crate::error::{Error, Result};
 use crate::formats::Format;
+use crate::input::read_regular_no_follow;
 
 /// One failed check.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -331,32 +331,14 @@ fn read_artifact(dir: &Path, rel: &str, size: u64) -> std::result::Result<Vec<u8
     if on_disk != size {
         return Err(format!("size {on_disk} but manifest.json says {size}"));
     }
-    read_bounded(&path, size).map_err(|e| format!("cannot be read: {e}"))
+    read_regular_no_follow(&path, size).map_err(|e| format!("cannot be read: {e}"))
 }
 
 /// Reads one of the run's summary files (`name` at the top of `dir`): a regular file of at
 /// most [`MAX_SUMMARY_BYTES`].
 fn read_summary(dir: &Path, name: &str) -> std::result::Result<Vec<u8>, String> {
     let path = inside(dir, name)?;
-    read_bounded(&path, MAX_SUMMARY_BYTES).map_err(|e| e.to_string())
-}
-
-/// At most `limit` bytes of `path`; more is an error. Opened with `O_NOFOLLOW`, so that a
-/// symlink swapped in after the check is not followed either.
-fn read_bounded(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)?;
-    let mut data = Vec::new();
-    file.take(limit + 1).read_to_end(&mut data)?;
-    if data.len() as u64 > limit {
-        return Err(std::io::Error::other(format!(
-            "larger than the {limit} bytes expected"
-        )));
-    }
-    Ok(data)
+    read_regular_no_follow(&path, MAX_SUMMARY_BYTES).map_err(|e| e.to_string())
 }
 
 /// The problems of one checksum file: each line parses, names an artifact once (per

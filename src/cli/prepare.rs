@@ -12,7 +12,7 @@ use crate::formats::{self, Format, Settings};
 use crate::plan;
 use crate::platform::Platform;
 use crate::report::{Progress, human_bytes};
-use crate::stage::{PackageKind, StagedBuild};
+use crate::stage::StagedBuild;
 
 /// Arguments of `prepare`.
 #[derive(Debug, Args)]
@@ -53,24 +53,11 @@ impl PrepareArgs {
         let mut formats: Vec<Format> = self
             .formats
             .iter()
-            .map(|f| {
-                Format::parse(f).ok_or_else(|| {
-                    Error::Usage(format!(
-                        "--formats {f}: unknown format (this version writes: {})",
-                        Format::ids().join(", ")
-                    ))
-                })
-            })
+            .map(|f| Format::from_arg(f))
             .collect::<Result<_>>()?;
         formats.sort();
         formats.dedup();
-        let kind = PackageKind::from_path(&self.input).ok_or_else(|| {
-            Error::Usage(format!(
-                "--input {}: unknown package type; give a Linux .tar.bz2 or .tar.xz, a \
-                 Windows .zip, a macOS .dmg or an Android .apk",
-                self.input.display()
-            ))
-        })?;
+        let kind = plan::input_kind(&self.input)?;
         // The same platform `repack` derives from the same input, so the keys agree.
         let platform =
             Platform::resolve(self.platform.as_deref(), &self.input, kind).map_err(Error::Usage)?;

@@ -183,7 +183,7 @@ impl RepackArgs {
         if !plan.ignored.is_empty() {
             progress.note(&format!(
                 "ignoring langpacks for locales that do not ship on {}: {}",
-                plan.platform.name,
+                plan.platform().name,
                 plan.ignored.join(", ")
             ));
         }
@@ -220,7 +220,7 @@ impl RepackArgs {
             started.elapsed().as_secs_f64(),
             staged.app.name,
             plan.version,
-            plan.platform.name,
+            plan.platform().name,
             plan.locales.len(),
             plan.jobs
         ));

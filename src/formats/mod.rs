@@ -135,6 +135,16 @@ impl Format {
         self.packager().id()
     }
 
+    /// The format a `--formats` name gives, or the usage error naming the known ones.
+    pub fn from_arg(name: &str) -> Result<Format> {
+        Format::parse(name).ok_or_else(|| {
+            Error::Usage(format!(
+                "--formats {name}: unknown format (this version writes: {})",
+                Format::ids().join(", ")
+            ))
+        })
+    }
+
     /// Every command-line name, for messages.
     pub fn ids() -> Vec<&'static str> {
         Format::all().map(Format::id).collect()
@@ -210,6 +220,13 @@ pub fn options(formats: &[Format], settings: &Settings, mtime: u64) -> Vec<ByteO
         options.extend(format.packager().options(settings));
     }
     options
+}
+
+/// `name=value`, as the shared cache's key and the resume key hash an option.
+impl std::fmt::Display for ByteOption {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}={}", self.name, self.value)
+    }
 }
 
 /// What the formats are configured with: plain values from the command line.
