@@ -21,7 +21,7 @@ use rayon::prelude::*;
 use crate::cache;
 use crate::error::{Error, Result};
 use crate::fault;
-use crate::formats::{Build, Format, Locale, Prepared, Settings, Target};
+use crate::formats::{Build, Format, Locale, Output, Prepared, Settings};
 use crate::installer;
 use crate::jar::LocaleJar;
 use crate::l10n::langpack::{LangpackSource, LocalePack};
@@ -311,22 +311,29 @@ fn repack_locale(
             build,
             code: locale,
             package: &package,
+            names: plan.names(locale),
         };
         let mut written = Vec::new();
         for (format, prepared) in &batch.prepared {
             let name = plan.output_name(locale, *format);
-            let target = Target {
-                dir: &plan.output_dir,
-                name: &name,
-            };
-            let output = prepared.write_locale(&locale_package, target)?;
-            outcome.findings.extend(output.findings);
-            written.push((*format, name, output.pending, output.digests));
+            for output in prepared.write_outputs(&locale_package, &plan.output_dir, &name)? {
+                match output {
+                    Output::Written {
+                        name,
+                        written: output,
+                        from,
+                    } => {
+                        outcome.findings.extend(output.findings);
+                        written.push((*format, name, output.pending, output.digests, from));
+                    }
+                    Output::Finding(finding) => outcome.findings.push(finding),
+                }
+            }
         }
         outcome.findings.sort();
         fault::crash_point(fault::Point::Written);
         let mut committed: Vec<PathBuf> = Vec::new();
-        for (format, name, pending, digests) in written {
+        for (format, name, pending, digests, from) in written {
             match pending.commit() {
                 Ok(bytes) => {
                     fault::crash_point(fault::Point::Committed);
@@ -337,6 +344,7 @@ fn repack_locale(
                         bytes,
                         sha256: digests.as_ref().map(|d| d.sha256.clone()),
                         sha512: digests.map(|d| d.sha512),
+                        from,
                     });
                 }
                 Err(error) => {

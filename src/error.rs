@@ -32,6 +32,15 @@ pub enum Error {
         reason: String,
     },
 
+    /// An earlier build a partial update starts from (`--partial-from`) cannot be read.
+    #[error("cannot read the from-build {path}: {reason}")]
+    FromBuild {
+        /// Its complete MAR, or its `manifest.json`.
+        path: PathBuf,
+        /// What is wrong, and what to do.
+        reason: String,
+    },
+
     /// A format-level problem inside the en-US package.
     #[error("cannot read {what} in the en-US package {path}")]
     InputFormat {

@@ -23,6 +23,7 @@ pub mod error;
 pub(crate) mod fault;
 pub(crate) mod file_set;
 pub(crate) mod formats;
+pub(crate) mod from_build;
 pub(crate) mod input;
 pub(crate) mod installer;
 pub(crate) mod jar;

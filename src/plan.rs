@@ -9,7 +9,8 @@ use std::path::{Path, PathBuf};
 
 use crate::chunk::ChunkArgs;
 use crate::error::{Error, Result};
-use crate::formats::{self, ByteOption, Format, InstallerInputs, Names, Settings};
+use crate::formats::{self, ByteOption, Format, InstallerInputs, Names, Packager, Settings};
+use crate::from_build::FromDir;
 use crate::installer;
 use crate::l10n::langpack::{self, LangpackSource};
 use crate::locales::Locales;
@@ -67,6 +68,8 @@ pub struct Request {
     pub resume: bool,
     /// `--shared-cache`.
     pub shared_cache: Option<PathBuf>,
+    /// `--partial-from`.
+    pub partial_from: Vec<PathBuf>,
 }
 
 /// The fixed time used when neither `SOURCE_DATE_EPOCH` nor the build's BuildID gives one:
@@ -182,6 +185,25 @@ impl RepackPlan {
                 return Err(usage(format!("--formats {name}: {why}")));
             }
             formats.push(format);
+        }
+        let partial = Format::parse(formats::partial::Partial.id());
+        match partial {
+            Some(partial) if !args.partial_from.is_empty() && platform.os != Os::Android => {
+                formats.push(partial)
+            }
+            Some(partial) if formats.contains(&partial) && args.partial_from.is_empty() => {
+                return Err(usage(
+                    "--formats partial needs --partial-from DIR (the output directory of the \
+                     earlier build to update from)"
+                        .into(),
+                ));
+            }
+            _ if !args.partial_from.is_empty() => {
+                return Err(usage(
+                    "--partial-from: Android builds have no MAR updates".into(),
+                ));
+            }
+            _ => {}
         }
         formats.sort();
         formats.dedup();
@@ -317,11 +339,26 @@ impl RepackPlan {
         {
             return Err(usage(format!("--max-missing-percent {p}: give 0 to 100")));
         }
+        let codes: Vec<&str> = locales.iter().map(|(code, _)| code.as_str()).collect();
+        let mut partial_from: Vec<FromDir> = Vec::new();
+        for dir in &args.partial_from {
+            let from = FromDir::find(dir, platform, &codes)?;
+            if let Some(twin) = partial_from.iter().find(|f| f.version == from.version) {
+                return Err(usage(format!(
+                    "--partial-from {} and {} both hold version {}; give each from-version once",
+                    twin.dir.display(),
+                    dir.display(),
+                    from.version
+                )));
+            }
+            partial_from.push(from);
+        }
         let settings = Settings {
             platform,
             dmg_compression: formats::dmg_compression(&args.dmg_compression)?,
             mar_channel_id: args.mar_channel_id.clone(),
             installer,
+            partial_from,
         };
         Ok(RepackPlan {
             settings,
@@ -352,7 +389,9 @@ impl RepackPlan {
     /// MAR is asked for and no channel id is known.
     pub fn apply_build(&mut self, staged: &StagedBuild) -> Result<()> {
         let channel = &mut self.settings.mar_channel_id;
-        if asks_for(&self.formats, &formats::mar::Mar) && channel.is_none() {
+        let updates = asks_for(&self.formats, &formats::mar::Mar)
+            || asks_for(&self.formats, &formats::partial::Partial);
+        if updates && channel.is_none() {
             *channel = staged
                 .app_member("update-settings.ini")
                 .and_then(|m| m.data())
@@ -382,12 +421,18 @@ impl RepackPlan {
     /// Where a locale's output of `format` goes, relative to the output directory: nightly
     /// names by default, Mozilla's release layout with `--release`.
     pub fn output_name(&self, locale: &str, format: Format) -> String {
-        format.packager().name(&Names {
+        format.packager().name(&self.names(locale))
+    }
+
+    /// What `locale`'s output names are made of.
+    pub fn names<'a>(&'a self, locale: &'a str) -> Names<'a> {
+        Names {
             version: &self.version,
             locale,
             platform: self.platform(),
             release: self.release,
-        })
+            from: None,
+        }
     }
 
     /// Every option that changes an output's bytes or name, the plan's and its formats':
@@ -603,6 +648,7 @@ mod tests {
                     },
                     dir: "nsis".into(),
                 }),
+                partial_from: Vec::new(),
             },
             version: "153.0".into(),
             mtime: 1_793_719_152,

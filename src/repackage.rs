@@ -242,6 +242,7 @@ impl MarJob<'_> {
             bytes,
             sha256: None,
             sha512: None,
+            from: None,
         })
     }
 

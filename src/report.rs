@@ -50,6 +50,9 @@ pub struct OutputFile {
     /// See `sha256`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sha512: Option<String>,
+    /// For a partial MAR: the earlier build it updates from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<crate::formats::FromFile>,
 }
 
 /// The result of one locale.
@@ -208,6 +211,10 @@ struct Artifact<'a> {
     size: u64,
     sha256: &'a str,
     sha512: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    from_version: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    from_sha256: Option<&'a str>,
 }
 
 /// `SHA512SUMS`, `SHA256SUMS` (`<hex>  <path>`, sorted by path, as generate-checksums.py
@@ -227,6 +234,8 @@ fn write_checksums(plan: &RepackPlan, outcomes: &[LocaleOutcome]) -> Result<()> 
                 size: f.bytes,
                 sha256: f.sha256.as_deref()?,
                 sha512: f.sha512.as_deref()?,
+                from_version: f.from.as_ref().map(|from| from.version.as_str()),
+                from_sha256: f.from.as_ref().map(|from| from.sha256.as_str()),
             })
         })
         .collect();
@@ -474,6 +483,7 @@ mod tests {
             bytes: 2048,
             sha256: None,
             sha512: None,
+            from: None,
         });
         let mut bad = LocaleOutcome::new("es-ES");
         bad.status = Status::Failed {

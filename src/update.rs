@@ -7,7 +7,8 @@
 //!   after `updatev3.manifest`, which comes first.
 //! - `updatev3.manifest`: `type "complete"`, then per member in that order `add "f"`, or
 //!   `add-if "distribution/extensions/<id>" "f"` for files of an extension directory, or
-//!   `add-if-not "f" "f"` for `channel-prefs.js` and `update-settings.ini`; then the
+//!   `add-if-not "f" "f"` for `channel-prefs.js`, `update-settings.ini`, `distribution.ini`
+//!   and the files of `ChannelPrefs.framework`/`UpdateSettings.framework`; then the
 //!   `removed-files` instructions (`remove`, `rmdir` for `d/`, `rmrfdir` for `d/*`), reverse
 //!   sorted, comments skipped. Only `updatev3.manifest` is read by current updaters.
 //! - A name with a control character or a `"` is refused ([`check_name`]): written into a
@@ -55,8 +56,7 @@ pub fn manifest(members: &[&str], removed_files: Option<&str>) -> Result<String>
     let mut out = String::from("type \"complete\"\n");
     for f in members {
         check_name(MANIFEST, f)?;
-        let name = basename(f);
-        if name == "channel-prefs.js" || name == "update-settings.ini" {
+        if is_add_if_not(f) {
             out.push_str(&format!("add-if-not \"{f}\" \"{f}\"\n"));
         } else if let Some(dir) = extension_dir(f) {
             out.push_str(&format!("add-if \"{dir}\" \"{f}\"\n"));
@@ -65,24 +65,49 @@ pub fn manifest(members: &[&str], removed_files: Option<&str>) -> Result<String>
         }
     }
     if let Some(removed) = removed_files {
-        let mut lines: Vec<&str> = removed
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty() && !l.starts_with('#'))
-            .collect();
-        lines.sort_unstable_by(|a, b| b.as_bytes().cmp(a.as_bytes()));
-        for line in lines {
-            check_name(MANIFEST, line)?;
-            if let Some(dir) = line.strip_suffix("/*") {
-                out.push_str(&format!("rmrfdir \"{dir}/\"\n"));
-            } else if line.ends_with('/') {
-                out.push_str(&format!("rmdir \"{line}\"\n"));
-            } else {
-                out.push_str(&format!("remove \"{line}\"\n"));
-            }
+        for line in removed_files_instructions(removed)? {
+            out.push_str(&line);
+            out.push('\n');
         }
     }
     Ok(out)
+}
+
+/// The instructions of a `removed-files` list (`append_remove_instructions`): `remove`,
+/// `rmdir` for `d/`, `rmrfdir` for `d/*`, in reverse byte order, comments and blank lines
+/// skipped.
+pub fn removed_files_instructions(removed: &str) -> Result<Vec<String>> {
+    let mut lines: Vec<&str> = removed
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
+    lines.sort_unstable_by(|a, b| b.as_bytes().cmp(a.as_bytes()));
+    lines
+        .into_iter()
+        .map(|line| {
+            check_name(MANIFEST, line)?;
+            Ok(if let Some(dir) = line.strip_suffix("/*") {
+                format!("rmrfdir \"{dir}/\"")
+            } else if line.ends_with('/') {
+                format!("rmdir \"{line}\"")
+            } else {
+                format!("remove \"{line}\"")
+            })
+        })
+        .collect()
+}
+
+/// Whether an update adds `f` only where the installation lacks it (`add-if-not`): files
+/// users or distributions may own (`check_for_add_if_not_update` in `common.sh`).
+pub fn is_add_if_not(f: &str) -> bool {
+    let name = basename(f);
+    matches!(
+        name,
+        "channel-prefs.js" | "update-settings.ini" | "distribution.ini"
+    ) || ["ChannelPrefs.framework/", "UpdateSettings.framework/"]
+        .iter()
+        .any(|framework| f.starts_with(framework) || f.contains(&format!("/{framework}")))
 }
 
 /// The first channel of `update-settings.ini`'s `ACCEPTED_MAR_CHANNEL_IDS` (a list
@@ -99,7 +124,7 @@ pub fn channel_id(update_settings: &str) -> Option<String> {
 
 /// `distribution/extensions/<id>` when `f` is a file inside such a directory
 /// (`grep 'distribution/extensions/.*/'` in `make_add_instruction`).
-fn extension_dir(f: &str) -> Option<&str> {
+pub fn extension_dir(f: &str) -> Option<&str> {
     let start = f.find("distribution/extensions/")?;
     let after = start + "distribution/extensions/".len();
     let slash = f[after..].find('/')?;

@@ -24,6 +24,11 @@
 //! other kind of instruction, no malformed line), and `precomplete` (in the MAR, and in each
 //! tarball, zip and dmg) removes exactly the package's files.
 //!
+//! A partial MAR is applied in memory to its from-build (the complete MAR `report.json` names,
+//! which must still have the SHA-256 it had), following its `updatev3.manifest` as the
+//! updater does, and the result must be exactly the new build's files (their SHA-256s are in
+//! `report.json`): what Mozilla's update-verify tasks check, in the same pass.
+//!
 //! `manifest.json` is not trusted to point inside the directory: a path that is absolute,
 //! has a `..` or a `.` component, or goes through a symlink, and anything that is not a
 //! regular file (a symlink, FIFO or device), is refused without being opened, and no file
@@ -38,7 +43,7 @@ use serde::Deserialize;
 use sha2::Digest;
 
 use crate::error::{Error, Result};
-use crate::formats::Format;
+use crate::formats::{Format, Packager};
 use crate::input::read_regular_no_follow;
 
 /// One failed check.
@@ -95,6 +100,9 @@ struct ReportLocale {
 struct ReportOutput {
     format: String,
     path: PathBuf,
+    /// A partial MAR's from-build.
+    #[serde(default)]
+    from: Option<crate::formats::FromFile>,
 }
 
 #[derive(Deserialize)]
@@ -245,6 +253,27 @@ pub fn verify(dir: &Path) -> Result<Verified> {
         };
         for problem in problems {
             fail(problem);
+        }
+        if artifact.kind == crate::formats::partial::Partial.id() {
+            let from = report
+                .iter()
+                .flat_map(|r| &r.locales)
+                .flat_map(|l| &l.outputs)
+                .find(|o| o.path == Path::new(&artifact.path))
+                .and_then(|o| o.from.as_ref());
+            match from {
+                Some(from) => {
+                    for problem in crate::formats::partial::check_applies(&data, from) {
+                        fail(problem);
+                    }
+                }
+                None => out.unchecked.push(Failure {
+                    artifact: artifact.path.clone(),
+                    problem: "report.json names no from-build for this partial, so it was not \
+                              applied"
+                        .into(),
+                }),
+            }
         }
     }
     let listed: BTreeMap<&str, &ArtifactRecord> = manifest

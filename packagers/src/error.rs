@@ -60,6 +60,13 @@ pub enum Error {
         reason: String,
     },
 
+    /// An MBDIFF10 patch could not be computed or applied.
+    #[error("mbdiff: {reason}")]
+    MbDiff {
+        /// What was wrong.
+        reason: String,
+    },
+
     /// The deflate encoder failed.
     #[error("deflate: {reason}")]
     Deflate {

@@ -6,6 +6,7 @@
 //!   (so bytes shared by many outputs are compressed only once).
 //! - [`xz`]: xz *pieces*, blocks compressed once and assembled into one xz stream.
 //! - [`mar`]: Mozilla ARchive files (complete updates): reader and writer.
+//! - [`mbdiff`]: MBDIFF10 binary patches (bsdiff), the members of partial updates.
 //! - [`tar`]: deterministic ustar/GNU headers for the tarballs we write.
 //! - [`lzma2`]: raw LZMA2 *pieces*, concatenated into one LZMA2 stream (a 7z folder).
 //! - [`sevenz`]: 7z archives written from pre-compressed folders (the Windows installer).
@@ -29,6 +30,7 @@ pub mod hfs;
 pub mod jar;
 pub mod lzma2;
 pub mod mar;
+pub mod mbdiff;
 pub mod piece;
 pub mod sevenz;
 pub mod tar;

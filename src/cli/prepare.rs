@@ -8,7 +8,8 @@ use clap::Args;
 use super::Outcome;
 use crate::batch::Batch;
 use crate::error::{Error, Result};
-use crate::formats::{self, Format, Settings};
+use crate::formats::{self, Format, Packager, Settings};
+use crate::from_build::FromDir;
 use crate::plan;
 use crate::platform::Platform;
 use crate::report::{Progress, human_bytes};
@@ -42,6 +43,11 @@ pub struct PrepareArgs {
     #[arg(long, env = "SOURCE_DATE_EPOCH", value_name = "SECONDS")]
     pub source_date_epoch: Option<u64>,
 
+    /// As for `repack`: the earlier builds the chunk tasks will write partial MARs from
+    /// (repeatable). Every file the locales share is diffed here, once, for all chunks.
+    #[arg(long, value_name = "DIR")]
+    pub partial_from: Vec<PathBuf>,
+
     /// Worker threads (default: the number of CPUs).
     #[arg(short, long, value_name = "N")]
     pub jobs: Option<usize>,
@@ -61,11 +67,33 @@ impl PrepareArgs {
         // The same platform `repack` derives from the same input, so the keys agree.
         let platform =
             Platform::resolve(self.platform.as_deref(), &self.input, kind).map_err(Error::Usage)?;
+        let partial = Format::parse(formats::partial::Partial.id());
+        if !self.partial_from.is_empty() {
+            formats.extend(partial);
+            formats.sort();
+            formats.dedup();
+        } else if partial.is_some_and(|p| formats.contains(&p)) {
+            return Err(Error::Usage(
+                "--formats partial needs --partial-from DIR (the output directory of the \
+                 earlier build to update from)"
+                    .into(),
+            ));
+        }
+        // Any locale of the platform may have the from-build the shared files are diffed
+        // against: they are the same bytes in all of them.
+        let locales = crate::locales::Locales::built_in();
+        let codes = locales.for_platform(platform.name);
+        let partial_from = self
+            .partial_from
+            .iter()
+            .map(|dir| FromDir::find(dir, platform, &codes))
+            .collect::<Result<Vec<_>>>()?;
         let settings = Settings {
             platform,
             dmg_compression: formats::dmg_compression(&self.dmg_compression)?,
             mar_channel_id: None,
             installer: None,
+            partial_from,
         };
         let progress = Progress::new(false);
         let started = std::time::Instant::now();

@@ -57,7 +57,8 @@ pub struct RepackArgs {
 
     /// Output formats, comma-separated: tar.bz2, tar.xz (Linux packages), zip, installer
     /// (Windows package and full installer), dmg (macOS disk image), mar (the complete
-    /// update), dir (the unpacked tree, to run right away). Default: tar.bz2 on Linux, zip
+    /// update), partial (the partial updates of --partial-from, which adds it), dir (the
+    /// unpacked tree, to run right away). Default: tar.bz2 on Linux, zip
     /// on Windows, dmg on macOS.
     #[arg(long, value_delimiter = ',')]
     pub formats: Option<Vec<String>>,
@@ -137,6 +138,13 @@ pub struct RepackArgs {
     #[arg(long, value_name = "DIR")]
     pub shared_cache: Option<PathBuf>,
 
+    /// Also write each locale's partial MAR from the earlier build in DIR (repeatable, one
+    /// per from-version): the output directory of an earlier run, with its complete MARs
+    /// (manifest.json, the release layout or nightly names). Each file every locale shares
+    /// is diffed once per from-version; a locale without a from-build gets no partial.
+    #[arg(long, value_name = "DIR")]
+    pub partial_from: Vec<PathBuf>,
+
     /// Run `verify` on the output directory at the end; its failures make the exit code 1.
     #[arg(long)]
     pub verify: bool,
@@ -173,6 +181,7 @@ impl RepackArgs {
             max_missing_percent: self.max_missing_percent,
             resume: self.resume,
             shared_cache: self.shared_cache.clone(),
+            partial_from: self.partial_from.clone(),
         }
     }
 

@@ -22,7 +22,7 @@ use super::{
     encode_xz, write_error, write_file, write_xz,
 };
 use crate::error::{Error, Result};
-use crate::package::{self, Item};
+use crate::package::{self, Item, LocalePackage};
 use crate::platform::{MAC_RESOURCES, Os};
 use crate::stage::{MemberKind, parse_application_ini};
 use crate::update;
@@ -192,20 +192,7 @@ impl MarPieces {
     ) -> Result<Vec<u8>> {
         let staged = build.staged;
         let wrap = write_error("the complete MAR");
-        let app = staged.update_prefix();
-        let mut files: BTreeMap<&str, &Item> = BTreeMap::new();
-        for item in &locale.package.items {
-            let is_file = match item {
-                Item::Member(m) => matches!(staged.members[*m].kind, MemberKind::File(_)),
-                Item::Jar { .. } | Item::File { .. } => true,
-                Item::Dir { .. } => false,
-            };
-            if let Some(rel) = package::item_path(staged, item).strip_prefix(&app)
-                && is_file
-            {
-                files.insert(rel, item);
-            }
-        }
+        let files = update_files(build, locale.package);
         let order = update::member_order(files.keys().copied());
         let removed = files.get("removed-files").map(|item| match item {
             Item::Member(m) => {
@@ -269,6 +256,30 @@ impl MarPieces {
         }
         Ok(writer.finish().map_err(&wrap)?.into_inner())
     }
+}
+
+/// A locale's package as an update sees it: each regular file by its path relative to the
+/// directory updates apply to.
+pub(super) fn update_files<'b>(
+    build: &'b Build<'_>,
+    package: &'b LocalePackage,
+) -> BTreeMap<&'b str, &'b Item> {
+    let staged = build.staged;
+    let app = staged.update_prefix();
+    let mut files = BTreeMap::new();
+    for item in &package.items {
+        let is_file = match item {
+            Item::Member(m) => matches!(staged.members[*m].kind, MemberKind::File(_)),
+            Item::Jar { .. } | Item::File { .. } => true,
+            Item::Dir { .. } => false,
+        };
+        if let Some(rel) = package::item_path(staged, item).strip_prefix(&app)
+            && is_file
+        {
+            files.insert(rel, item);
+        }
+    }
+    files
 }
 
 /// The xz pieces of one MAR member, in order.

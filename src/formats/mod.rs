@@ -17,6 +17,7 @@ pub mod dir;
 pub mod dmg;
 pub mod installer;
 pub mod mar;
+pub mod partial;
 pub mod tarball;
 pub mod zip;
 
@@ -48,6 +49,7 @@ pub static FORMATS: &[&dyn Packager] = &[
     &dmg::Dmg,
     &apk::Apk,
     &mar::Mar,
+    &partial::Partial,
     &dir::Dir,
 ];
 
@@ -105,6 +107,48 @@ pub trait Prepared: Send + Sync {
     /// Writes `locale`'s output under a temporary name in `target`; it takes its final name
     /// when [`Written::pending`] is committed.
     fn write_locale(&self, locale: &Locale<'_>, target: Target<'_>) -> Result<Written>;
+
+    /// Writes every output of `locale` into `dir`: by default the one [`Self::write_locale`]
+    /// writes under `name`; a format with one output per something else (the partial MAR:
+    /// one per from-build) names its own, and may report why one is not written.
+    fn write_outputs(&self, locale: &Locale<'_>, dir: &Path, name: &str) -> Result<Vec<Output>> {
+        let written = self.write_locale(locale, Target { dir, name })?;
+        Ok(vec![Output::Written {
+            name: name.to_owned(),
+            written,
+            from: None,
+        }])
+    }
+}
+
+/// One output of [`Prepared::write_outputs`].
+pub enum Output {
+    /// An output written under a temporary name.
+    Written {
+        /// Its final name in the output directory.
+        name: String,
+        /// The output.
+        written: Written,
+        /// The earlier build it updates from (partial MARs).
+        from: Option<FromFile>,
+    },
+    /// Why an output was not written (not a failure).
+    Finding(Finding),
+}
+
+/// The earlier build a partial update starts from, for the report.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FromFile {
+    /// Its display version.
+    pub version: String,
+    /// Its complete MAR.
+    pub path: PathBuf,
+    /// That file's SHA-256.
+    pub sha256: String,
+    /// What applying the partial to it must give: each file's SHA-256 by update path (what
+    /// `verify` checks the partial against).
+    #[serde(default)]
+    pub result: std::collections::BTreeMap<String, String>,
 }
 
 /// What [`Packager::load`] gives: the prepared pieces, or why the cache's bytes do not fit.
@@ -240,6 +284,8 @@ pub struct Settings {
     pub mar_channel_id: Option<String>,
     /// The installer's stub, tag and per-locale `setup.exe` directory.
     pub installer: Option<InstallerInputs>,
+    /// The earlier builds partial MARs update from (`--partial-from`), in order.
+    pub partial_from: Vec<crate::from_build::FromDir>,
 }
 
 /// What the installer is made of besides the package.
@@ -276,6 +322,8 @@ pub struct Names<'a> {
     /// Mozilla's release layout (`linux-x86_64/<locale>/firefox-<version>.tar.bz2`)
     /// instead of nightly names.
     pub release: bool,
+    /// The display version a partial MAR updates from.
+    pub from: Option<&'a str>,
 }
 
 impl Names<'_> {
@@ -352,6 +400,8 @@ pub struct Locale<'a> {
     pub code: &'a str,
     /// Its package: the en-US members, its jars and its own files.
     pub package: &'a LocalePackage,
+    /// What its output names are made of.
+    pub names: Names<'a>,
 }
 
 /// Where an output goes: its name inside the output directory.
@@ -472,6 +522,7 @@ mod tests {
             locale,
             platform: Platform::named(platform).unwrap(),
             release,
+            from: None,
         };
         Format::parse(id).unwrap().packager().name(&names)
     }

@@ -66,6 +66,9 @@ pub enum FindingKind {
     /// A langpack whose `manifest.json` cannot be parsed: neither its locale nor its
     /// Firefox versions could be checked.
     UnreadableManifest,
+    /// A `--partial-from` directory without this locale's earlier build: no partial update
+    /// from it (`file` is the directory).
+    NoFromBuild,
 }
 
 impl FindingKind {
@@ -165,6 +168,7 @@ impl Finding {
             FindingKind::ObsoleteFile => "obsolete-file",
             FindingKind::OtherVersion => "other-version",
             FindingKind::UnreadableManifest => "unreadable-manifest",
+            FindingKind::NoFromBuild => "no-from-build",
         }
     }
 

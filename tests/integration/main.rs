@@ -11,6 +11,7 @@ mod errors;
 mod formats;
 mod identity;
 mod mac;
+mod partial;
 mod release;
 mod reliability;
 mod reliability_langpacks;
