@@ -666,8 +666,16 @@ impl PartialPieces {
     ) -> Result<Option<Content>> {
         let shared = &build.jars[j];
         let parts = tail.parts(shared);
-        if sha256(&[old]) == sha256(&parts) {
-            return Ok(None);
+        if old.len() as u64 == tail.len(shared) {
+            let mut rest = old;
+            let same = parts.iter().all(|part| {
+                let (head, next) = rest.split_at(part.len());
+                rest = next;
+                head == *part
+            });
+            if same {
+                return Ok(None);
+            }
         }
         let wrap = write_error("the partial MAR");
         let patch = match self.jar_head(build, j, old, code)? {
