@@ -452,3 +452,62 @@ fn real_partials_from_the_older_esr_apply_and_verify() {
         assert!(size(&partial) < size(&new), "{}", partial.display());
     }
 }
+
+#[test]
+fn windows_and_mac_partials_apply_to_their_from_builds() {
+    if !(have("python3") && have("mar")) {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    // The from-build: the same en-US build with an older fr langpack, in the release
+    // layout; the new one in nightly names.
+    let old_l10n = older_langpacks(t);
+    for (package, platform) in [("win64.zip", "win64"), ("mac.dmg", "mac")] {
+        let input = fixtures().join(format!("en-US/firefox-140.0.en-US.{package}"));
+        let from = t.join(format!("from-{platform}"));
+        let run = repack_input(
+            &input,
+            &old_l10n,
+            &from,
+            &[
+                "--formats",
+                "mar",
+                "--locales",
+                "fr",
+                "--release",
+                "--version",
+                "139.0",
+            ],
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let out = t.join(format!("out-{platform}"));
+        let run = repack_input(
+            &input,
+            &fixtures().join("xpi"),
+            &out,
+            &[
+                "--formats",
+                "mar",
+                "--locales",
+                "fr",
+                "--partial-from",
+                from.to_str().unwrap(),
+                "--verify",
+            ],
+        );
+        assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+        let partial = out.join(format!("firefox-139.0-140.0.fr.{platform}.partial.mar"));
+        let old = from.join(format!("update/{platform}/fr/firefox-139.0.complete.mar"));
+        let new = out.join(format!("firefox-140.0.fr.{platform}.complete.mar"));
+        applies_to(&partial, &old, &new, t);
+        let lines = manifest_lines(&partial, t);
+        let jar = if platform == "mac" {
+            "Contents/Resources/browser/omni.ja"
+        } else {
+            "browser/omni.ja"
+        };
+        let want = format!("patch \"{jar}.patch\" \"{jar}\"");
+        assert!(lines.contains(&want), "{want} not in {lines:#?}");
+    }
+}
