@@ -33,7 +33,7 @@ run() {
   read -r wall rss < "$out/$name.time"
   shared=$(sed -n 's/.*shared pieces ready in \([0-9.]*\) s.*/\1/p' "$out/$name.log")
   n=$(grep -c '^\[ *[0-9]*/[0-9]*\] .* ok' "$out/$name.log" || true)
-  partials=$(find "$out/$name" -name '*.partial.mar' -printf '%s\n' | awk '{s+=$1} END {print s+0}')
+  partials=$(find "$out/$name" -name '*.partial.mar' -printf '%s\n' | awk '{s+=$1} END {printf "%.0f\n", s}')
   echo "| $name | $n | $wall | $shared | $(echo "($wall - $shared) / $n" | bc -l | xargs printf '%.2f') | $((rss / 1024)) | $((partials / 1048576)) |"
 }
 
