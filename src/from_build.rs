@@ -2,18 +2,22 @@
 //!
 //! `DIR` is the output directory of an earlier run (of this tool, or laid out as Mozilla
 //! publishes): each locale's from-build is its complete MAR, found through `DIR/manifest.json`
-//! (artifacts of kind `mar` for the platform), else the release layout
-//! `update/<platform>/<locale>/firefox-<V>.complete.mar`, else the nightly name
-//! `firefox-<V>.<locale>.<platform>.complete.mar`. A complete MAR is what updated users
-//! have installed, member for member. A locale with none in `DIR` gets no partial from it
-//! (a finding, not a failure). One directory holds one version.
+//! (artifacts of kind `mar` for the platform), the release layout
+//! `update/<platform>/<locale>/firefox-<V>.complete.mar` or the nightly name
+//! `firefox-<V>.<locale>.<platform>.complete.mar`: a complete MAR is what updated users
+//! have installed, member for member. Only where a locale has none, its package (`tar.bz2`,
+//! `tar.xz`, `zip`, `dmg`: in `manifest.json`, as `<platform>/<locale>/firefox-<V>.tar.bz2`
+//! or by its nightly name) stands in. A locale with neither in `DIR` gets no partial from
+//! it (a finding, not a failure). One directory holds one version.
 //!
-//! [`FromBuild::read`] reads one locale's MAR whole; its members stay xz-compressed until a
-//! diff needs their bytes.
+//! [`FromBuild::read`] reads one locale's from-build whole; a MAR's members stay
+//! xz-compressed until a diff needs their bytes.
 
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+
+use std::borrow::Cow;
 
 use packagers::mar::MarReader;
 use sha2::{Digest, Sha256};
@@ -21,6 +25,7 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, Result};
 use crate::input;
 use crate::platform::Platform;
+use crate::stage::{MemberKind, PackageKind, StagedBuild};
 
 /// The largest complete MAR read (the updater's own cap).
 const MAX_MAR: u64 = 524_288_000;
@@ -37,8 +42,9 @@ pub struct FromDir {
 }
 
 impl FromDir {
-    /// Finds the complete MARs of `locales` for `platform` in `dir`. A directory with none of
-    /// them, or with builds of several versions, is a usage error.
+    /// Finds the from-build of each of `locales` for `platform` in `dir`: its complete MAR,
+    /// else its package. A directory with none of them, or with builds of several versions,
+    /// is a usage error.
     pub fn find(dir: &Path, platform: Platform, locales: &[&str]) -> Result<FromDir> {
         if !dir.is_dir() {
             return Err(Error::Usage(format!(
@@ -47,48 +53,53 @@ impl FromDir {
                 dir.display()
             )));
         }
-        let mut found: BTreeMap<String, (String, PathBuf)> = BTreeMap::new();
         let manifest = dir.join("manifest.json");
-        if manifest.is_file() {
-            found = from_manifest(&manifest, platform)?;
-        }
+        let listed = if manifest.is_file() {
+            from_manifest(&manifest, platform)?
+        } else {
+            Vec::new()
+        };
         let nightly = list(dir);
+        let mut found: BTreeMap<String, (String, PathBuf)> = BTreeMap::new();
         for locale in locales {
-            if found.contains_key(*locale) {
-                continue;
-            }
-            let release = dir.join("update").join(platform.path).join(locale);
-            let candidates = list(&release)
-                .into_iter()
-                .filter_map(|name| {
-                    let version = name
-                        .strip_prefix("firefox-")?
-                        .strip_suffix(".complete.mar")?;
-                    Some((version.to_owned(), release.join(&name)))
-                })
-                .chain(nightly.iter().filter_map(|name| {
-                    let suffix = format!(".{locale}.{}.complete.mar", platform.path);
-                    let version = name.strip_prefix("firefox-")?.strip_suffix(&suffix)?;
-                    Some((version.to_owned(), dir.join(name)))
+            let mut candidates: Vec<Candidate> = listed
+                .iter()
+                .filter(|c| c.locale == *locale)
+                .cloned()
+                .collect();
+            let release_mars = dir.join("update").join(platform.path).join(locale);
+            let release = dir.join(platform.path).join(locale);
+            for folder in [&release_mars, &release] {
+                candidates.extend(list(folder).iter().filter_map(|name| {
+                    let (version, mar) = release_name(name)?;
+                    Some(Candidate::new(locale, version, folder.join(name), mar))
                 }));
-            if let Some(build) = candidates.min() {
-                found.insert((*locale).to_owned(), build);
+            }
+            candidates.extend(nightly.iter().filter_map(|name| {
+                let (version, mar) = nightly_name(name, locale, platform.path)?;
+                Some(Candidate::new(locale, version, dir.join(name), mar))
+            }));
+            // A complete MAR is what updated users have installed; a package only when
+            // there is none.
+            if let Some(best) = candidates
+                .into_iter()
+                .min_by(|a, b| (!a.mar, &a.version, &a.path).cmp(&(!b.mar, &b.version, &b.path)))
+            {
+                found.insert((*locale).to_owned(), (best.version, best.path));
             }
         }
-        found.retain(|locale, _| locales.contains(&locale.as_str()));
         let versions: std::collections::BTreeSet<&str> =
             found.values().map(|(v, _)| v.as_str()).collect();
         let version = match versions.len() {
             0 => {
                 return Err(Error::Usage(format!(
-                    "--partial-from {}: no complete MAR for {} of these locales (looked for \
-                     manifest.json, update/{}/<locale>/firefox-<version>.complete.mar and \
-                     firefox-<version>.<locale>.{}.complete.mar); give the output directory of \
-                     a run that wrote complete MARs (--formats mar)",
+                    "--partial-from {}: no complete MAR or package for any of these locales \
+                     (looked for manifest.json, update/{path}/<locale>/firefox-<version>.complete.mar, \
+                     {path}/<locale>/firefox-<version>.tar.bz2 and nightly names such as \
+                     firefox-<version>.<locale>.{path}.complete.mar); give the output directory \
+                     of the earlier build's run",
                     dir.display(),
-                    platform.path,
-                    platform.path,
-                    platform.path
+                    path = platform.path,
                 )));
             }
             1 => versions.into_iter().next().unwrap_or_default().to_owned(),
@@ -109,8 +120,65 @@ impl FromDir {
     }
 }
 
-/// The complete MARs `manifest.json` lists for `platform`: locale → (version, path).
-fn from_manifest(path: &Path, platform: Platform) -> Result<BTreeMap<String, (String, PathBuf)>> {
+/// A file that may be a locale's from-build.
+#[derive(Clone, Debug)]
+struct Candidate {
+    locale: String,
+    version: String,
+    path: PathBuf,
+    /// A complete MAR (else a package).
+    mar: bool,
+}
+
+impl Candidate {
+    fn new(locale: &str, version: &str, path: PathBuf, mar: bool) -> Candidate {
+        Candidate {
+            locale: locale.to_owned(),
+            version: version.to_owned(),
+            path,
+            mar,
+        }
+    }
+}
+
+/// The package suffixes a from-build may have, as this tool writes them.
+const PACKAGES: &[&str] = &[".tar.bz2", ".tar.xz", ".zip", ".dmg"];
+
+/// (version, is a MAR) of a release-layout name: `firefox-<V>.complete.mar`,
+/// `firefox-<V>.tar.bz2` (`.tar.xz`, `.zip`) or `Firefox <V>.dmg`.
+fn release_name(name: &str) -> Option<(&str, bool)> {
+    if let Some(v) = name
+        .strip_prefix("firefox-")
+        .and_then(|r| r.strip_suffix(".complete.mar"))
+    {
+        return Some((v, true));
+    }
+    if let Some(v) = name
+        .strip_prefix("Firefox ")
+        .and_then(|r| r.strip_suffix(".dmg"))
+    {
+        return Some((v, false));
+    }
+    let rest = name.strip_prefix("firefox-")?;
+    PACKAGES[..3]
+        .iter()
+        .find_map(|suffix| rest.strip_suffix(suffix))
+        .map(|v| (v, false))
+}
+
+/// (version, is a MAR) of a nightly name: `firefox-<V>.<locale>.<platform><suffix>`.
+fn nightly_name<'n>(name: &'n str, locale: &str, platform: &str) -> Option<(&'n str, bool)> {
+    let rest = name.strip_prefix("firefox-")?;
+    std::iter::once((".complete.mar", true))
+        .chain(PACKAGES.iter().map(|s| (*s, false)))
+        .find_map(|(suffix, mar)| {
+            let version = rest.strip_suffix(&format!(".{locale}.{platform}{suffix}"))?;
+            Some((version, mar))
+        })
+}
+
+/// The complete MARs and packages `manifest.json` lists for `platform`.
+fn from_manifest(path: &Path, platform: Platform) -> Result<Vec<Candidate>> {
     let bad = |reason: String| Error::FromBuild {
         path: path.to_owned(),
         reason: format!("{reason}; give a manifest.json written by l10n-repack, or remove it"),
@@ -122,7 +190,7 @@ fn from_manifest(path: &Path, platform: Platform) -> Result<BTreeMap<String, (St
         .as_str()
         .ok_or_else(|| bad("no \"version\"".into()))?;
     let dir = path.parent().unwrap_or(Path::new("."));
-    let mut out = BTreeMap::new();
+    let mut out = Vec::new();
     for artifact in json["artifacts"].as_array().into_iter().flatten() {
         let (Some(kind), Some(locale), Some(file), Some(on)) = (
             artifact["kind"].as_str(),
@@ -132,15 +200,18 @@ fn from_manifest(path: &Path, platform: Platform) -> Result<BTreeMap<String, (St
         ) else {
             continue;
         };
-        if kind == "mar" && (on == platform.name || on == platform.path) {
-            let plain = file
-                .split('/')
-                .all(|p| !matches!(p, "" | "." | "..") && !p.contains('\\'));
-            if !plain {
-                return Err(bad(format!("artifact path {file:?} leaves the directory")));
-            }
-            out.insert(locale.to_owned(), (version.to_owned(), dir.join(file)));
+        let mar = kind == "mar";
+        let package = PACKAGES.iter().any(|s| s.strip_prefix('.') == Some(kind));
+        if !(mar || package) || (on != platform.name && on != platform.path) {
+            continue;
         }
+        let plain = file
+            .split('/')
+            .all(|p| !matches!(p, "" | "." | "..") && !p.contains('\\'));
+        if !plain {
+            return Err(bad(format!("artifact path {file:?} leaves the directory")));
+        }
+        out.push(Candidate::new(locale, version, dir.join(file), mar));
     }
     Ok(out)
 }
@@ -158,25 +229,38 @@ fn list(dir: &Path) -> Vec<String> {
 
 /// One locale's from-build, read.
 pub struct FromBuild {
-    /// The complete MAR.
+    /// Its complete MAR or package.
     pub path: PathBuf,
-    /// Its SHA-256, for the report.
+    /// That file's SHA-256, for the report.
     pub sha256: String,
-    /// Its members: update path → (mode, xz-compressed bytes).
+    /// Its files by update path.
     pub members: BTreeMap<String, FromMember>,
 }
 
-/// One member of a from-build.
-pub struct FromMember {
-    /// Its bytes as the MAR holds them: one xz stream.
-    pub xz: Vec<u8>,
+/// One file of a from-build, as it was read.
+pub enum FromMember {
+    /// A complete MAR's member: one xz stream, decompressed when a diff needs it.
+    Xz(Vec<u8>),
+    /// A package's file.
+    Raw(Vec<u8>),
 }
 
 impl FromMember {
-    /// Its bytes, decompressed.
-    pub fn data(&self, build: &Path, name: &str) -> Result<Vec<u8>> {
+    /// The bytes as read (compressed for a MAR member): what identifies the file cheaply.
+    pub fn stored(&self) -> &[u8] {
+        match self {
+            FromMember::Xz(bytes) | FromMember::Raw(bytes) => bytes,
+        }
+    }
+
+    /// Its bytes.
+    pub fn data(&self, build: &Path, name: &str) -> Result<Cow<'_, [u8]>> {
+        let xz = match self {
+            FromMember::Raw(bytes) => return Ok(Cow::Borrowed(bytes)),
+            FromMember::Xz(xz) => xz,
+        };
         let mut out = Vec::new();
-        liblzma::read::XzDecoder::new(&self.xz[..])
+        liblzma::read::XzDecoder::new(&xz[..])
             .read_to_end(&mut out)
             .map_err(|e| Error::FromBuild {
                 path: build.to_owned(),
@@ -185,13 +269,16 @@ impl FromMember {
                      download it again"
                 ),
             })?;
-        Ok(out)
+        Ok(Cow::Owned(out))
     }
 }
 
 impl FromBuild {
-    /// Reads the complete MAR at `path`.
+    /// Reads the complete MAR or the package at `path`.
     pub fn read(path: &Path) -> Result<FromBuild> {
+        if PackageKind::from_path(path).is_some() {
+            return FromBuild::read_package(path);
+        }
         let bytes = input::read_regular(path, MAX_MAR).map_err(|e| Error::io(path, e))?;
         let sha256 = crate::output::hex(&Sha256::digest(&bytes));
         let bad = |e: packagers::Error| Error::FromBuild {
@@ -202,7 +289,7 @@ impl FromBuild {
         let mut members = BTreeMap::new();
         for entry in reader.entries().to_vec() {
             let xz = reader.read(&entry).map_err(bad)?;
-            members.insert(entry.name.clone(), FromMember { xz });
+            members.insert(entry.name.clone(), FromMember::Xz(xz));
         }
         if members.remove(crate::update::MANIFEST).is_none() {
             return Err(Error::FromBuild {
@@ -214,6 +301,37 @@ impl FromBuild {
                 ),
             });
         }
+        Ok(FromBuild {
+            path: path.to_owned(),
+            sha256,
+            members,
+        })
+    }
+
+    /// Reads a package (`.tar.bz2`, `.tar.xz`, `.zip`, `.dmg`): its regular files under the
+    /// directory updates apply to, as an installation holds them.
+    fn read_package(path: &Path) -> Result<FromBuild> {
+        let staged = StagedBuild::open(path).map_err(|e| Error::FromBuild {
+            path: path.to_owned(),
+            reason: match e {
+                Error::Input { reason, .. } => reason,
+                other => crate::error::chain(&other),
+            },
+        })?;
+        let sha256 = crate::output::sha256_file(path)?;
+        let prefix = staged.update_prefix();
+        let members = staged
+            .members
+            .into_iter()
+            .filter_map(|m| {
+                let rel = m.path.strip_prefix(&prefix)?.to_owned();
+                match m.kind {
+                    MemberKind::File(data) => Some((rel, FromMember::Raw(data))),
+                    _ => None,
+                }
+            })
+            .filter(|(rel, _)| !crate::update::member_order([rel.as_str()]).is_empty())
+            .collect();
         Ok(FromBuild {
             path: path.to_owned(),
             sha256,

@@ -375,7 +375,7 @@ impl PartialPieces {
     /// The SHA-256 of an old member's bytes, decompressing it only the first time its xz
     /// bytes are seen.
     fn old_sha(&self, old: &FromBuild, rel: &str, member: &FromMember) -> Result<Sha> {
-        let key = sha256(&[&member.xz]);
+        let key = sha256(&[member.stored()]);
         self.old_sha
             .get(&key, || {
                 member
@@ -1166,7 +1166,8 @@ fn apply(
             rel.clone(),
             member
                 .data(&old.path, rel)
-                .map_err(|e| crate::error::chain(&e))?,
+                .map_err(|e| crate::error::chain(&e))?
+                .into_owned(),
         );
     }
     let before: BTreeSet<String> = files.keys().cloned().collect();

@@ -511,3 +511,63 @@ fn windows_and_mac_partials_apply_to_their_from_builds() {
         assert!(lines.contains(&want), "{want} not in {lines:#?}");
     }
 }
+
+#[test]
+fn a_package_stands_in_for_a_missing_complete_mar() {
+    if !(have("python3") && have("tar") && have("bzip2")) {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let old = older_fixture(t, "139.0");
+    let from = t.join("from");
+    let run = repack_input(
+        &old,
+        &older_langpacks(t),
+        &from,
+        &["--formats", "tar.bz2", "--locales", "fr"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let out = t.join("out");
+    let run = repack(
+        &fixtures().join("xpi"),
+        &out,
+        &[
+            "--formats",
+            "mar",
+            "--locales",
+            "fr",
+            "--partial-from",
+            from.to_str().unwrap(),
+            "--verify",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    // The installation the package gives, unpacked by GNU tar.
+    let installed = t.join("installed");
+    gnu_untar(
+        &from.join("firefox-139.0.fr.linux-x86_64.tar.bz2"),
+        &installed,
+    );
+    let (new, got) = (t.join("new"), t.join("got"));
+    unpack(
+        &out.join("firefox-140.0.fr.linux-x86_64.complete.mar"),
+        &new,
+    );
+    check(
+        Command::new("python3")
+            .arg(mar_tool())
+            .arg("apply")
+            .arg(out.join("firefox-139.0-140.0.fr.linux-x86_64.partial.mar"))
+            .arg(installed.join("firefox"))
+            .arg(&got),
+    );
+    let _ = std::fs::remove_file(got.join("updatev3.manifest"));
+    check(
+        Command::new("python3")
+            .arg(mar_tool())
+            .arg("compare")
+            .arg(&got)
+            .arg(&new),
+    );
+}
