@@ -205,15 +205,19 @@ fn from_manifest(path: &Path, platform: Platform) -> Result<Vec<Candidate>> {
         if !(mar || package) || (on != platform.name && on != platform.path) {
             continue;
         }
-        let plain = file
-            .split('/')
-            .all(|p| !matches!(p, "" | "." | "..") && !p.contains('\\'));
-        if !plain {
+        if !plain_relative(file) {
             return Err(bad(format!("artifact path {file:?} leaves the directory")));
         }
         out.push(Candidate::new(locale, version, dir.join(file), mar));
     }
     Ok(out)
+}
+
+/// Whether `path` is `/`-separated plain components: no empty, `.` or `..` one, no
+/// backslash.
+fn plain_relative(path: &str) -> bool {
+    path.split('/')
+        .all(|p| !matches!(p, "" | "." | "..") && !p.contains('\\'))
 }
 
 /// The names in `dir`, sorted; none when it cannot be read.
@@ -291,6 +295,17 @@ impl FromBuild {
             let xz = reader.read(&entry).map_err(bad)?;
             members.insert(entry.name.clone(), FromMember::Xz(xz));
         }
+        // The names go into the partial's instructions (`remove "f"`): only plain relative
+        // paths, as an installation holds them.
+        if let Some(name) = members.keys().find(|name| !plain_relative(name)) {
+            return Err(Error::FromBuild {
+                path: path.to_owned(),
+                reason: format!(
+                    "member {name:?} is not a plain relative path (empty, absolute, or with a \
+                     '.' or '..' component); this is not a complete update of an installation"
+                ),
+            });
+        }
         if members.remove(crate::update::MANIFEST).is_none() {
             return Err(Error::FromBuild {
                 path: path.to_owned(),
@@ -337,5 +352,41 @@ impl FromBuild {
             sha256,
             members,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_of_from_builds() {
+        assert_eq!(
+            release_name("firefox-140.12.0esr.complete.mar"),
+            Some(("140.12.0esr", true))
+        );
+        assert_eq!(release_name("firefox-140.0.tar.xz"), Some(("140.0", false)));
+        assert_eq!(release_name("Firefox 140.0.dmg"), Some(("140.0", false)));
+        assert_eq!(release_name("firefox-140.0.partial.mar"), None);
+        assert_eq!(
+            nightly_name(
+                "firefox-140.0.fr.linux-x86_64.complete.mar",
+                "fr",
+                "linux-x86_64"
+            ),
+            Some(("140.0", true))
+        );
+        assert_eq!(
+            nightly_name("firefox-140.0.fr.win64.zip", "fr", "win64"),
+            Some(("140.0", false))
+        );
+        assert_eq!(
+            nightly_name("firefox-140.0.fr.win64.zip", "de", "win64"),
+            None
+        );
+        assert!(plain_relative("browser/omni.ja"));
+        for bad in ["", "/etc/passwd", "a/../b", "./a", "a//b", "a\\b"] {
+            assert!(!plain_relative(bad), "{bad}");
+        }
     }
 }
