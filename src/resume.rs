@@ -2,8 +2,9 @@
 //!
 //! As soon as all of a locale's outputs are in place, a record is written atomically to
 //! `<output-dir>/.l10n-repack/<locale>.json`: the locale's outcome and a key, the SHA-256 of
-//! everything its outputs depend on (the en-US package, the langpack's bytes, every option
-//! that changes an output, and this program's version). With `--resume`, a locale whose
+//! everything its outputs depend on (the en-US package, the langpack's bytes, the
+//! from-builds of its partial MARs, every option that changes an output, and this program's
+//! version). With `--resume`, a locale whose
 //! record has the same key and whose outputs all exist with the recorded sizes is taken as
 //! done. A run killed at any point leaves either a record for a complete locale or none.
 
@@ -45,6 +46,12 @@ pub fn key(plan: &RepackPlan, locale: &str, source: &LangpackSource) -> Result<S
             let data = file.map(|f| f.data).unwrap_or_default();
             hasher.update((data.len() as u64).to_le_bytes());
             hasher.update(&data);
+        }
+    }
+    // The locale's from-builds (partial MARs): their bytes, not only their directories.
+    for from in &plan.settings.partial_from {
+        if let Some(path) = from.builds.get(locale) {
+            hasher.update(format!("from {}\n", output::sha256_file(path)?));
         }
     }
     match source {

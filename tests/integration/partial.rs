@@ -556,4 +556,48 @@ fn a_package_stands_in_for_a_missing_complete_mar() {
         &out.join("firefox-140.0.fr.linux-x86_64.complete.mar"),
         t,
     );
+
+    // --resume redoes a locale whose from-build changed, though its directory did not.
+    let resume = |out: &Path| {
+        let run = repack(
+            &fixtures().join("xpi"),
+            out,
+            &[
+                "--formats",
+                "mar",
+                "--locales",
+                "fr",
+                "--partial-from",
+                from.to_str().unwrap(),
+                "--resume",
+            ],
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let manifest: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+        manifest["artifacts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["kind"] == "partial")
+            .map(|a| a["from_sha256"].as_str().unwrap().to_owned())
+            .unwrap()
+    };
+    let resumed = t.join("resumed");
+    let package = from.join("firefox-139.0.fr.linux-x86_64.tar.bz2");
+    assert_eq!(resume(&resumed), sha256_hex(&package));
+    let other = t.join("other");
+    let run = repack_input(
+        &old,
+        &fixtures().join("xpi"),
+        &other,
+        &["--formats", "tar.bz2", "--locales", "fr"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    std::fs::copy(
+        other.join("firefox-139.0.fr.linux-x86_64.tar.bz2"),
+        &package,
+    )
+    .unwrap();
+    assert_eq!(resume(&resumed), sha256_hex(&package));
 }
