@@ -269,6 +269,11 @@ fn partials_from_two_versions_apply_to_their_from_builds() {
         applies_to(&partial, &from_139(locale), &new(locale), t);
         mardor_extract(&partial, &t.join(format!("mardor-{locale}")));
     }
+    // Signed as downstream tasks sign complete MARs.
+    if have("openssl") {
+        let partial = out.join("firefox-139.0-140.0.fr.linux-x86_64.partial.mar");
+        crate::update::sign_and_verify(&partial, t);
+    }
     let fr_138 = out.join("firefox-138.0-140.0.fr.linux-x86_64.partial.mar");
     applies_to(
         &fr_138,

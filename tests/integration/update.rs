@@ -200,8 +200,15 @@ fn the_mar_is_signable_as_downstream_tasks_sign_it() {
         &["--formats", "mar", "--locales", "fr"],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let mar = output(&out, "fr", ".complete.mar");
-    let t = |name: &str| tmp.path().join(name);
+    sign_and_verify(&output(&out, "fr", ".complete.mar"), tmp.path());
+}
+
+/// Signs `mar` as signingscript does (hash with mardor, sign the hash with openssl, add the
+/// signature), then checks that mardor verifies it and refuses it after one flipped byte.
+#[track_caller]
+pub fn sign_and_verify(mar: &Path, tmp: &Path) {
+    let mar = mar.to_path_buf();
+    let t = |name: &str| tmp.join(name);
     check(
         Command::new("openssl")
             .args(["genrsa", "-out"])
