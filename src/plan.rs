@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use crate::chunk::ChunkArgs;
 use crate::error::{Error, Result};
-use crate::formats::{self, ByteOption, Format, InstallerInputs, Names, Packager, Settings};
+use crate::formats::{self, ByteOption, Format, InstallerInputs, Names, Settings};
 use crate::from_build::FromDir;
 use crate::installer;
 use crate::l10n::langpack::{self, LangpackSource};
@@ -186,25 +186,12 @@ impl RepackPlan {
             }
             formats.push(format);
         }
-        let partial = Format::parse(formats::partial::Partial.id());
-        match partial {
-            Some(partial) if !args.partial_from.is_empty() && platform.os != Os::Android => {
-                formats.push(partial)
-            }
-            Some(partial) if formats.contains(&partial) && args.partial_from.is_empty() => {
-                return Err(usage(
-                    "--formats partial needs --partial-from DIR (the output directory of the \
-                     earlier build to update from)"
-                        .into(),
-                ));
-            }
-            _ if !args.partial_from.is_empty() => {
-                return Err(usage(
-                    "--partial-from: Android builds have no MAR updates".into(),
-                ));
-            }
-            _ => {}
+        if !args.partial_from.is_empty() && os == Os::Android {
+            return Err(usage(
+                "--partial-from: Android builds have no MAR updates".into(),
+            ));
         }
+        formats::partial::resolve_format(&mut formats, !args.partial_from.is_empty())?;
         formats.sort();
         formats.dedup();
         if formats.is_empty() {

@@ -102,7 +102,7 @@ impl Patch {
     pub fn to_bytes(&self, old: &[u8]) -> Result<Vec<u8>> {
         let header = Header::new(
             old,
-            new_len(&self.controls)?,
+            new_len(&self.controls),
             &self.controls,
             self.diff.len(),
             self.extra.len(),
@@ -220,11 +220,11 @@ pub fn encode_controls(controls: &[Control]) -> Vec<u8> {
 }
 
 /// How many bytes `controls` write.
-pub fn new_len(controls: &[Control]) -> Result<u64> {
-    Ok(controls
+pub fn new_len(controls: &[Control]) -> u64 {
+    controls
         .iter()
         .map(|c| u64::from(c.add) + u64::from(c.copy))
-        .sum())
+        .sum()
 }
 
 /// The controls of one patch of `old_head ‖ old_tail → new_head ‖ new_tail` from a patch

@@ -8,7 +8,7 @@ use clap::Args;
 use super::Outcome;
 use crate::batch::Batch;
 use crate::error::{Error, Result};
-use crate::formats::{self, Format, Packager, Settings};
+use crate::formats::{self, Format, Settings};
 use crate::from_build::FromDir;
 use crate::plan;
 use crate::platform::Platform;
@@ -67,18 +67,7 @@ impl PrepareArgs {
         // The same platform `repack` derives from the same input, so the keys agree.
         let platform =
             Platform::resolve(self.platform.as_deref(), &self.input, kind).map_err(Error::Usage)?;
-        let partial = Format::parse(formats::partial::Partial.id());
-        if !self.partial_from.is_empty() {
-            formats.extend(partial);
-            formats.sort();
-            formats.dedup();
-        } else if partial.is_some_and(|p| formats.contains(&p)) {
-            return Err(Error::Usage(
-                "--formats partial needs --partial-from DIR (the output directory of the \
-                 earlier build to update from)"
-                    .into(),
-            ));
-        }
+        formats::partial::resolve_format(&mut formats, !self.partial_from.is_empty())?;
         // Any locale of the platform may have the from-build the shared files are diffed
         // against: they are the same bytes in all of them.
         let locales = crate::locales::Locales::built_in();

@@ -122,6 +122,28 @@ impl Packager for Partial {
     }
 }
 
+/// Adds the partial format to `formats` (kept sorted) when `--partial-from` gave
+/// directories; `--formats partial` without them is a usage error. `repack` and `prepare`
+/// both resolve their formats through it.
+pub(crate) fn resolve_format(formats: &mut Vec<super::Format>, partial_from: bool) -> Result<()> {
+    let Some(partial) = super::Format::parse(Partial.id()) else {
+        return Ok(());
+    };
+    if partial_from {
+        if !formats.contains(&partial) {
+            formats.push(partial);
+            formats.sort();
+        }
+    } else if formats.contains(&partial) {
+        return Err(Error::Usage(
+            "--formats partial needs --partial-from DIR (the output directory of the earlier \
+             build to update from)"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
 type Sha = [u8; 32];
 
 fn sha256(parts: &[&[u8]]) -> Sha {
@@ -254,12 +276,12 @@ impl PartialPieces {
         if self.from.is_empty() {
             return Ok(());
         }
+        let files = fixed_files(build);
         for from in &self.from {
             let Some((code, path)) = from.builds.iter().next() else {
                 continue;
             };
             let old = FromBuild::read(path)?;
-            let files = fixed_files(build);
             // The largest first, so that libxul does not start last.
             let mut tasks: Vec<(&str, usize)> = files
                 .iter()
@@ -272,15 +294,14 @@ impl PartialPieces {
                     rel.to_owned(),
                 ))
             });
-            let jars: Vec<usize> = (0..build.jars.len()).collect();
-            let (files, jars) = rayon::join(
+            let (diffed, heads) = rayon::join(
                 || {
                     tasks.par_iter().try_for_each(|&(rel, m)| {
                         self.member_action(build, &old, rel, m).map(|_| ())
                     })
                 },
                 || {
-                    jars.par_iter().try_for_each(|&j| {
+                    (0..build.jars.len()).into_par_iter().try_for_each(|j| {
                         let rel = jar_rel(build, j);
                         match old.members.get(&rel) {
                             Some(member) => {
@@ -292,8 +313,8 @@ impl PartialPieces {
                     })
                 },
             );
-            files?;
-            jars?;
+            diffed?;
+            heads?;
         }
         // The whole jars' shared parts, for the size comparison of every jar patch.
         (0..build.jars.len())
@@ -414,14 +435,19 @@ impl PartialPieces {
             })
             .map_err(|reason| diff_error(old, rel, reason))?;
         let whole = self
-            .whole
-            .get(&m, || {
-                encode_xz(&[new], MAR_BLOCK, self.file_options)
-                    .map(|mut v| Arc::new(v.remove(0)))
-                    .map_err(|e| e.to_string())
-            })
+            .whole_member(build, m)
             .map_err(|reason| diff_error(old, rel, reason))?;
         Ok(Some(smaller(patch, vec![whole])))
+    }
+
+    /// A fixed member's whole bytes, xz'd once for every locale.
+    fn whole_member(&self, build: &Build<'_>, m: usize) -> Shared<XzBlocks> {
+        self.whole.get(&m, || {
+            let data = build.staged.members[m].data().unwrap_or_default();
+            encode_xz(&[data], MAR_BLOCK, self.file_options)
+                .map(|mut v| Arc::new(v.remove(0)))
+                .map_err(|e| e.to_string())
+        })
     }
 
     /// The xz'd patch of `old → new`, diffed whole.
@@ -753,17 +779,12 @@ impl PartialPieces {
     /// An item's whole bytes, xz'd.
     fn whole_item(&self, build: &Build<'_>, item: &Item) -> Result<Content> {
         let wrap = write_error("the partial MAR");
+        // A fixed member has bytes (`fixed_sha` holds only those).
         if let Item::Member(m) = item
-            && let Some(new) = build.staged.members[*m].data()
             && self.fixed_sha.contains_key(m)
         {
             let whole = self
-                .whole
-                .get(m, || {
-                    encode_xz(&[new], MAR_BLOCK, self.file_options)
-                        .map(|mut v| Arc::new(v.remove(0)))
-                        .map_err(|e| e.to_string())
-                })
+                .whole_member(build, *m)
                 .map_err(|reason| Error::Write {
                     what: "the partial MAR".into(),
                     source: packagers::Error::Xz { reason },
@@ -824,15 +845,13 @@ impl Prepared for PartialPieces {
             .diffs
             .succeeded()
             .iter()
-            .map(|(_, v)| v)
-            .map(|p| p.pieces.iter().map(|p| p.compressed_len()).sum::<u64>())
+            .map(|(_, patch)| patch.pieces.iter().map(|p| p.compressed_len()).sum::<u64>())
             .sum();
         let heads: u64 = self
             .heads
             .succeeded()
             .iter()
-            .map(|(_, v)| v)
-            .map(|h| {
+            .map(|(_, h)| {
                 h.controls_xz.compressed_len()
                     + h.diff_xz.compressed_len()
                     + h.extra_xz.compressed_len()
@@ -842,8 +861,7 @@ impl Prepared for PartialPieces {
             .whole
             .succeeded()
             .iter()
-            .map(|(_, v)| v)
-            .map(|p| p.compressed_len())
+            .map(|(_, p)| p.compressed_len())
             .sum();
         diffs + heads + whole
     }
@@ -1184,6 +1202,15 @@ fn apply(
             .cloned()
             .ok_or_else(|| format!("no member {name}"))
     };
+    // `f` patched in place by the member `p`.
+    let patch = |files: &mut BTreeMap<String, Vec<u8>>, p: &str, f: &str| {
+        let old = files
+            .get(f)
+            .ok_or_else(|| format!("patch of missing {f}"))?;
+        let new = mbdiff::apply(old, &member(p)?).map_err(|e| format!("{f}: {e}"))?;
+        files.insert(f.to_owned(), new);
+        Ok::<(), String>(())
+    };
     for line in text.lines().skip(1) {
         let (verb, rest) = line.split_once(' ').unwrap_or((line, ""));
         let args: Vec<&str> = rest.split('"').skip(1).step_by(2).collect();
@@ -1197,20 +1224,8 @@ fn apply(
             ("add-if-not", [test, f]) if !before.contains(*test) => {
                 files.insert((*f).to_owned(), member(f)?);
             }
-            ("patch", [p, f]) => {
-                let old = files
-                    .get(*f)
-                    .ok_or_else(|| format!("patch of missing {f}"))?;
-                let new = mbdiff::apply(old, &member(p)?).map_err(|e| format!("{f}: {e}"))?;
-                files.insert((*f).to_owned(), new);
-            }
-            ("patch-if", [dir, p, f]) if exists(dir) => {
-                let old = files
-                    .get(*f)
-                    .ok_or_else(|| format!("patch of missing {f}"))?;
-                let new = mbdiff::apply(old, &member(p)?).map_err(|e| format!("{f}: {e}"))?;
-                files.insert((*f).to_owned(), new);
-            }
+            ("patch", [p, f]) => patch(&mut files, p, f)?,
+            ("patch-if", [dir, p, f]) if exists(dir) => patch(&mut files, p, f)?,
             ("remove", [f]) => {
                 files.remove(*f);
             }
