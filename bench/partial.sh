@@ -2,7 +2,9 @@
 # bench/partial.sh - the partial-update benchmark (issue 17): every corpus locale's partial
 # MAR from the older ESR, in one run, side by side with the classic per-locale flow for one
 # locale (bench/partial-classic.sh: make_incremental_update.sh's steps with bsdiff4),
-# scaled by the locale count. Not a test: it asserts nothing.
+# scaled by the locale count; then `repackage` (complete MARs, partials, both) on the
+# packages of the tar.bz2+mar run, as on packages back from signing. Not a test: it asserts
+# nothing.
 #
 # Usage: bench/partial.sh CORPUS_DIR OLD_CORPUS_DIR [OUT_DIR]
 #   CORPUS_DIR      make-corpus.sh output of the new build (its xpi/ has every langpack)
@@ -49,6 +51,25 @@ echo "|---|---:|---:|---:|---:|---:|---:|"
 run partial-only --formats partial --partial-from "$out/from"
 run tar.bz2+mar+partial --formats tar.bz2,mar --partial-from "$out/from"
 run tar.bz2+mar --formats tar.bz2,mar
+
+# repackage NAME ARGS...: the second phase on the tar.bz2+mar run's packages (standing in
+# for packages back from signing); prints its table row.
+repackage() {
+  local name=$1
+  shift
+  rm -rf "$out/$name"
+  /usr/bin/time -f '%e %M' -o "$out/$name.time" \
+    "$bin" repackage --output-dir "$out/$name" "$@" "$out"/tar.bz2+mar/*.tar.bz2 \
+    > "$out/$name.log" 2>&1 || true
+  local wall rss n partials
+  read -r wall rss < "$out/$name.time"
+  n=$(ls "$out"/tar.bz2+mar/*.tar.bz2 | wc -l)
+  partials=$(find "$out/$name" -name '*.partial.mar' -printf '%s\n' | awk '{s+=$1} END {printf "%.0f\n", s}')
+  echo "| $name | $n | $wall | | | $((rss / 1024)) | $((partials / 1048576)) |"
+}
+repackage repackage-mar --formats mar
+repackage repackage-partial --formats partial --partial-from "$out/from"
+repackage repackage-mar+partial --partial-from "$out/from"
 
 if [ "${CLASSIC:-1}" != 0 ]; then
   locale=${CLASSIC_LOCALE:-fr}

@@ -11,6 +11,7 @@
 //! Piece boundaries are a pure function of the bytes, never of the thread count, so outputs
 //! are byte-identical for any `-j`.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -24,7 +25,7 @@ use crate::fault;
 use crate::formats::{Build, Format, Locale, Output, Prepared, Settings};
 use crate::installer;
 use crate::jar::LocaleJar;
-use crate::l10n::langpack::{LangpackSource, LocalePack};
+use crate::l10n::langpack::{self, LangpackSource, LocalePack};
 use crate::l10n::{FindingKind, Overlay, PackageFile};
 use crate::package::LocalePackage;
 use crate::plan::RepackPlan;
@@ -145,6 +146,11 @@ pub fn run(
     staged: &StagedBuild,
     progress: &Progress,
 ) -> Result<Vec<LocaleOutcome>> {
+    let refused = preflight(plan, staged, progress);
+    if !plan.locales.is_empty() && refused.len() == plan.locales.len() {
+        progress.warn("no locale can be repacked (see the summary); nothing was prepared");
+        return Ok(refused.into_values().collect());
+    }
     progress.note("preparing the pieces every locale shares");
     let started = Instant::now();
     let (formats, settings) = (&plan.formats, &plan.settings);
@@ -182,7 +188,9 @@ pub fn run(
                 (Some(Ok(key)), true) => resume::load(&plan.output_dir, locale, key),
                 _ => None,
             };
-            let outcome = if let Some(mut earlier) = earlier {
+            let outcome = if let Some(outcome) = refused.get(locale.as_str()) {
+                outcome.clone()
+            } else if let Some(mut earlier) = earlier {
                 // Same bytes (the key says so), perhaps at another path: verify reads this.
                 earlier.langpack = source.as_ref().map(|s| s.path().to_owned());
                 earlier
@@ -220,6 +228,46 @@ pub fn run(
     Ok(outcomes)
 }
 
+/// Decides from each langpack's `manifest.json` alone, before any shared work, which locales
+/// cannot be repacked: a langpack for another product fails its locale; one for another
+/// version is a warning on the console (and a finding, later), with `--strict` a failure.
+/// So a run that can write nothing stops in seconds.
+fn preflight(
+    plan: &RepackPlan,
+    staged: &StagedBuild,
+    progress: &Progress,
+) -> BTreeMap<String, LocaleOutcome> {
+    let app = &staged.app;
+    let mut refused = BTreeMap::new();
+    for (locale, source) in &plan.locales {
+        let Some((source, manifest)) = source.as_ref().and_then(|s| Some((s, s.manifest()?)))
+        else {
+            continue;
+        };
+        let error = match langpack::other_product(&manifest, &plan.product, &plan.version) {
+            Some(reason) => Error::Langpack {
+                path: source.path().to_owned(),
+                reason,
+            },
+            None => match langpack::other_version(&manifest, &app.name, &app.version) {
+                Some(detail) if plan.strict => Error::OtherVersion { detail },
+                Some(detail) => {
+                    progress.warn(&format!("{locale}: {detail}"));
+                    continue;
+                }
+                None => continue,
+            },
+        };
+        let mut outcome = LocaleOutcome::new(locale);
+        outcome.langpack = Some(source.path().to_owned());
+        outcome.status = Status::Failed {
+            error: crate::error::chain(&error),
+        };
+        refused.insert(locale.clone(), outcome);
+    }
+    refused
+}
+
 /// Repacks one locale into every requested format. Never panics on bad input: every
 /// failure becomes the outcome's status.
 fn repack_locale(
@@ -240,7 +288,8 @@ fn repack_locale(
         })?;
         outcome.langpack = Some(source.path().to_owned());
         let pack = LocalePack::load(locale, source)?;
-        let manifest_finding = pack.manifest_finding(&build.staged.app.version, plan.strict)?;
+        let app = &build.staged.app;
+        let manifest_finding = pack.manifest_finding(&app.name, &app.version, plan.strict)?;
         let mut overlay = Overlay::build(build.staged, &build.layout, pack)?;
         if let Some(finding) = manifest_finding {
             overlay.findings.push(finding);

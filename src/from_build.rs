@@ -42,6 +42,29 @@ pub struct FromDir {
 }
 
 impl FromDir {
+    /// [`FromDir::find`] for each of `dirs`, in order; two directories of the same version
+    /// are a usage error.
+    pub fn find_all(
+        dirs: &[PathBuf],
+        platform: Platform,
+        locales: &[&str],
+    ) -> Result<Vec<FromDir>> {
+        let mut found: Vec<FromDir> = Vec::new();
+        for dir in dirs {
+            let from = FromDir::find(dir, platform, locales)?;
+            if let Some(twin) = found.iter().find(|f| f.version == from.version) {
+                return Err(Error::Usage(format!(
+                    "--partial-from {} and {} both hold version {}; give each from-version once",
+                    twin.dir.display(),
+                    dir.display(),
+                    from.version
+                )));
+            }
+            found.push(from);
+        }
+        Ok(found)
+    }
+
     /// Finds the from-build of each of `locales` for `platform` in `dir`: its complete MAR,
     /// else its package. A directory with none of them, or with builds of several versions,
     /// is a usage error.
@@ -94,8 +117,8 @@ impl FromDir {
             0 => {
                 return Err(Error::Usage(format!(
                     "--partial-from {}: no complete MAR or package for any of these locales \
-                     (looked for manifest.json, update/{path}/<locale>/firefox-<version>.complete.mar, \
-                     {path}/<locale>/firefox-<version>.tar.bz2 and nightly names such as \
+                     (looked for manifest.json, update/{path}/<locale>/<product>-<version>.complete.mar, \
+                     {path}/<locale>/<product>-<version>.tar.bz2 and nightly names such as \
                      firefox-<version>.<locale>.{path}.complete.mar); give the output directory \
                      of the earlier build's run",
                     dir.display(),
@@ -144,31 +167,39 @@ impl Candidate {
 /// The package suffixes a from-build may have, as this tool writes them.
 const PACKAGES: &[&str] = &[".tar.bz2", ".tar.xz", ".zip", ".dmg"];
 
-/// (version, is a MAR) of a release-layout name: `firefox-<V>.complete.mar`,
-/// `firefox-<V>.tar.bz2` (`.tar.xz`, `.zip`) or `Firefox <V>.dmg`.
+/// The products whose names a from-build may carry (`firefox-…`, `Firefox 153.0.dmg`).
+const PRODUCTS: &[(&str, &str)] = &[("firefox-", "Firefox "), ("thunderbird-", "Thunderbird ")];
+
+/// `name` without its product prefix (`firefox-`, `thunderbird-`).
+fn strip_product(name: &str) -> Option<&str> {
+    PRODUCTS
+        .iter()
+        .find_map(|(file, _)| name.strip_prefix(file))
+}
+
+/// (version, is a MAR) of a release-layout name: `<product>-<V>.complete.mar`,
+/// `<product>-<V>.tar.bz2` (`.tar.xz`, `.zip`) or `<Product> <V>.dmg`.
 fn release_name(name: &str) -> Option<(&str, bool)> {
-    if let Some(v) = name
-        .strip_prefix("firefox-")
-        .and_then(|r| r.strip_suffix(".complete.mar"))
-    {
+    if let Some(v) = strip_product(name).and_then(|r| r.strip_suffix(".complete.mar")) {
         return Some((v, true));
     }
-    if let Some(v) = name
-        .strip_prefix("Firefox ")
+    if let Some(v) = PRODUCTS
+        .iter()
+        .find_map(|(_, display)| name.strip_prefix(display))
         .and_then(|r| r.strip_suffix(".dmg"))
     {
         return Some((v, false));
     }
-    let rest = name.strip_prefix("firefox-")?;
+    let rest = strip_product(name)?;
     PACKAGES[..3]
         .iter()
         .find_map(|suffix| rest.strip_suffix(suffix))
         .map(|v| (v, false))
 }
 
-/// (version, is a MAR) of a nightly name: `firefox-<V>.<locale>.<platform><suffix>`.
+/// (version, is a MAR) of a nightly name: `<product>-<V>.<locale>.<platform><suffix>`.
 fn nightly_name<'n>(name: &'n str, locale: &str, platform: &str) -> Option<(&'n str, bool)> {
-    let rest = name.strip_prefix("firefox-")?;
+    let rest = strip_product(name)?;
     std::iter::once((".complete.mar", true))
         .chain(PACKAGES.iter().map(|s| (*s, false)))
         .find_map(|(suffix, mar)| {
@@ -368,6 +399,14 @@ mod tests {
         assert_eq!(release_name("firefox-140.0.tar.xz"), Some(("140.0", false)));
         assert_eq!(release_name("Firefox 140.0.dmg"), Some(("140.0", false)));
         assert_eq!(release_name("firefox-140.0.partial.mar"), None);
+        assert_eq!(
+            release_name("thunderbird-140.0.complete.mar"),
+            Some(("140.0", true))
+        );
+        assert_eq!(
+            release_name("Thunderbird 140.0.dmg"),
+            Some(("140.0", false))
+        );
         assert_eq!(
             nightly_name(
                 "firefox-140.0.fr.linux-x86_64.complete.mar",

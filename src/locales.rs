@@ -23,15 +23,19 @@ use serde::Deserialize;
 use crate::error::{Error, Result};
 use crate::input::read_regular;
 use crate::l10n::langpack::is_locale_code;
+use crate::naming::PRODUCTS;
 
 /// Largest `--locales-file` read: Firefox's own lists 102 locales in about 3 KB.
 const MAX_LOCALES_FILE_BYTES: u64 = 1 << 20;
 
-/// The repository's `locales.toml`.
+/// The repository's `locales.toml`: Firefox's locales.
 pub const BUILT_IN: &str = include_str!("../locales.toml");
 
 /// The name the built-in list goes by in messages.
 pub const BUILT_IN_NAME: &str = "<built-in locales.toml>";
+
+/// The repository's `locales-thunderbird.toml`: Thunderbird's locales.
+pub const BUILT_IN_THUNDERBIRD: &str = include_str!("../locales-thunderbird.toml");
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -65,10 +69,46 @@ pub struct Locales {
 }
 
 impl Locales {
-    /// The list compiled into the binary.
+    /// Firefox's list, compiled into the binary.
     pub fn built_in() -> Locales {
         Locales::parse(BUILT_IN, Path::new(BUILT_IN_NAME))
             .expect("the built-in locales.toml parses")
+    }
+
+    /// Every locale of any built-in list that ships on `platform`, sorted: where a product is
+    /// not known yet (looking for `--partial-from` builds), every locale may be there.
+    pub fn any_built_in_for_platform(platform: &str) -> Vec<String> {
+        let mut codes: Vec<String> = PRODUCTS
+            .iter()
+            .filter_map(|p| Locales::built_in_for(p).ok())
+            .flat_map(|l| {
+                l.for_platform(platform)
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        codes.sort();
+        codes.dedup();
+        codes
+    }
+
+    /// The built-in list of `product` (`firefox`, `fennec`, `thunderbird`); another product
+    /// is a usage error that says to give a list.
+    pub fn built_in_for(product: &str) -> Result<Locales> {
+        match product {
+            "firefox" | "fennec" => Ok(Locales::built_in()),
+            "thunderbird" => Ok(Locales::parse(
+                BUILT_IN_THUNDERBIRD,
+                Path::new("<built-in locales-thunderbird.toml>"),
+            )
+            .expect("the built-in locales-thunderbird.toml parses")),
+            other => Err(Error::Usage(format!(
+                "no built-in locales list for {other} (there are lists for {}); give \
+                 --locales-file FILE",
+                PRODUCTS.join(", ")
+            ))),
+        }
     }
 
     /// Reads a `locales.toml`.
@@ -152,6 +192,21 @@ mod tests {
         let mut sorted = linux.clone();
         sorted.sort_unstable();
         assert_eq!(linux, sorted);
+    }
+
+    #[test]
+    fn thunderbird_has_its_own_list() {
+        let locales = Locales::built_in_for("thunderbird").unwrap();
+        let linux = locales.for_platform("linux64");
+        assert_eq!(linux.len(), 65, "Debian's 65 thunderbird-l10n langpacks");
+        assert!(linux.contains(&"ja") && !linux.contains(&"ach"));
+        assert!(locales.ships("ja-JP-mac", "macosx64"));
+        assert!(locales.for_platform("android").is_empty());
+        assert_eq!(
+            Locales::built_in_for("fennec").unwrap(),
+            Locales::built_in()
+        );
+        assert!(Locales::built_in_for("seamonkey").is_err());
     }
 
     #[test]

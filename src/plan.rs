@@ -70,6 +70,8 @@ pub struct Request {
     pub shared_cache: Option<PathBuf>,
     /// `--partial-from`.
     pub partial_from: Vec<PathBuf>,
+    /// `--product`.
+    pub product: Option<String>,
 }
 
 /// The fixed time used when neither `SOURCE_DATE_EPOCH` nor the build's BuildID gives one:
@@ -103,6 +105,12 @@ pub struct RepackPlan {
     pub settings: Settings,
     /// Display version; set by [`RepackPlan::apply_build`].
     pub version: String,
+    /// The product: `--product`, else the input's name, until [`RepackPlan::apply_build`]
+    /// takes it from the build's `application.ini`.
+    pub product: naming::Product,
+    /// Whether the locales came from the product's built-in list (no `--locales-file`),
+    /// which the build's product must then match.
+    pub built_in_list: bool,
     /// Time of every archive member; set by [`RepackPlan::apply_build`].
     pub mtime: u64,
     /// Langpacks found under `--l10n` that the locales list does not ship here.
@@ -225,9 +233,13 @@ impl RepackPlan {
         } else {
             None
         };
+        let product = match &args.product {
+            Some(name) => naming::Product::named(name, platform),
+            None => naming::Product::from_file_name(&file_name(&args.input), platform),
+        };
         let list = match &args.locales_file {
             Some(path) => Locales::load(path)?,
-            None => Locales::built_in(),
+            None => Locales::built_in_for(&product.file)?,
         };
         // Absolute, so that report.json (and verify) can find the langpacks from anywhere.
         let l10n = std::path::absolute(&args.l10n).unwrap_or_else(|_| args.l10n.clone());
@@ -327,19 +339,7 @@ impl RepackPlan {
             return Err(usage(format!("--max-missing-percent {p}: give 0 to 100")));
         }
         let codes: Vec<&str> = locales.iter().map(|(code, _)| code.as_str()).collect();
-        let mut partial_from: Vec<FromDir> = Vec::new();
-        for dir in &args.partial_from {
-            let from = FromDir::find(dir, platform, &codes)?;
-            if let Some(twin) = partial_from.iter().find(|f| f.version == from.version) {
-                return Err(usage(format!(
-                    "--partial-from {} and {} both hold version {}; give each from-version once",
-                    twin.dir.display(),
-                    dir.display(),
-                    from.version
-                )));
-            }
-            partial_from.push(from);
-        }
+        let partial_from = FromDir::find_all(&args.partial_from, platform, &codes)?;
         let settings = Settings {
             platform,
             dmg_compression: formats::dmg_compression(&args.dmg_compression)?,
@@ -360,6 +360,8 @@ impl RepackPlan {
             strict: args.strict,
             source_date_epoch: args.source_date_epoch,
             version: args.version.clone().unwrap_or_default(),
+            product,
+            built_in_list: args.locales_file.is_none(),
             mtime: FALLBACK_EPOCH,
             ignored,
             release: args.release,
@@ -394,6 +396,18 @@ impl RepackPlan {
         if self.version.is_empty() {
             self.version = naming::display_version(&staged.app.version, &file_name(&self.input));
         }
+        let product = naming::Product::of(&staged.app.name, self.platform());
+        if product != self.product && self.built_in_list {
+            return Err(Error::Usage(format!(
+                "{}: its application.ini says {}, but the locales were taken from {}'s \
+                 built-in list; give --product {} (or --locales-file)",
+                self.input.display(),
+                product.display,
+                self.product.display,
+                product.file
+            )));
+        }
+        self.product = product;
         self.input_sha256 = crate::output::sha256_file(&self.input)?;
         self.mtime = member_time(self.source_date_epoch, staged);
         self.removed_signatures = staged.removed_signatures.clone();
@@ -414,6 +428,7 @@ impl RepackPlan {
     /// What `locale`'s output names are made of.
     pub fn names<'a>(&'a self, locale: &'a str) -> Names<'a> {
         Names {
+            product: &self.product,
             version: &self.version,
             locale,
             platform: self.platform(),
@@ -638,6 +653,8 @@ mod tests {
                 partial_from: Vec::new(),
             },
             version: "153.0".into(),
+            product: naming::Product::firefox(),
+            built_in_list: true,
             mtime: 1_793_719_152,
             ignored: Vec::new(),
             release: true,

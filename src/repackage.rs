@@ -8,10 +8,16 @@
 //! then xz-compressed once; each package compresses only the rest of its files, and each
 //! member is one xz stream of the shared blocks and its own. Per-package work therefore
 //! scales with what differs, not with the size of the build.
+//!
+//! With `--partial-from`, each package also gets its partial MARs
+//! ([`crate::formats::partial::signed`]), from the same digests: every file the packages
+//! share is diffed once per from-version.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use packagers::mar::{MarWriter, ProductInfo};
@@ -20,8 +26,12 @@ use rayon::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::formats::mar::MAR_BLOCK;
-use crate::formats::{Format, encode_xz, write_xz};
+use crate::formats::partial::signed::{NewFile, PackageFiles, SignedPartial, SignedPartials};
+use crate::formats::{Format, FromFile, encode_xz, write_xz};
+use crate::from_build::FromDir;
+use crate::l10n::{Finding, FindingKind};
 use crate::output::AtomicFile;
+use crate::platform::Platform;
 use crate::report::{LocaleOutcome, OutputFile, Status};
 use crate::stage::{MemberKind, PackageKind, StagedBuild};
 use crate::update;
@@ -40,6 +50,8 @@ struct Digest {
     files: BTreeMap<String, (u32, Content)>,
     /// `application.ini`'s `Version`, the MAR's product version.
     version: String,
+    /// The locale (the app jar's `default.locale`, else the package's name), when known.
+    locale: Option<String>,
 }
 
 /// The job: packages in, one complete MAR each out.
@@ -50,8 +62,12 @@ pub struct Repackage<'a> {
     pub output_dir: &'a Path,
     /// The MAR channel; `None`: the reference package's `update-settings.ini`.
     pub channel: Option<String>,
-    /// Whether members get the x86 BCJ filter.
-    pub x86_bcj: bool,
+    /// The packages' platform: the x86 BCJ filter, and where to look for from-builds.
+    pub platform: Platform,
+    /// Whether to write complete MARs (`--formats mar`).
+    pub complete: bool,
+    /// The builds to write partial MARs from (`--partial-from`), one per from-version.
+    pub partial_from: Vec<FromDir>,
 }
 
 impl Repackage<'_> {
@@ -128,7 +144,7 @@ impl Repackage<'_> {
                 }
             }
         }
-        let options = XzOptions::mar(self.x86_bcj);
+        let options = XzOptions::mar(self.platform.x86_bcj());
         let paths: Vec<&str> = shared_len.keys().copied().collect();
         let inputs: Vec<&[u8]> = paths
             .iter()
@@ -139,7 +155,11 @@ impl Repackage<'_> {
             what: "the shared MAR members".into(),
             source,
         })?;
-        let shared: BTreeMap<&str, XzBlocks> = paths.iter().copied().zip(encoded).collect();
+        let shared: BTreeMap<&str, Arc<XzBlocks>> = paths
+            .iter()
+            .copied()
+            .zip(encoded.into_iter().map(Arc::new))
+            .collect();
         note(&format!(
             "shared members compressed in {:.1} s",
             started.elapsed().as_secs_f64()
@@ -151,10 +171,21 @@ impl Repackage<'_> {
                 .map(|(p, (mode, _))| (p.clone(), (*mode, Content::Same)))
                 .collect(),
             version: reference.app.version.clone(),
+            locale: package_locale(&reference, first),
         };
         let jobs: Vec<(&PathBuf, Result<Digest>)> = std::iter::once((first, Ok(reference_digest)))
             .chain(others.iter().zip(digests))
             .collect();
+        let partials = if self.partial_from.is_empty() {
+            None
+        } else {
+            note("reading the from-builds");
+            Some(SignedPartials::new(
+                self.partial_from.clone(),
+                &channel,
+                self.platform.x86_bcj(),
+            )?)
+        };
         let writer = MarJob {
             ref_files: &ref_files,
             shared_len: &shared_len,
@@ -162,20 +193,35 @@ impl Repackage<'_> {
             options,
             channel: &channel,
             output_dir: self.output_dir,
+            partials: partials.as_ref(),
+            complete: self.complete,
         };
+        if let (Some(partials), Some(Ok(reference))) = (&partials, jobs.first().map(|j| &j.1)) {
+            let started = Instant::now();
+            let second = jobs.get(1).and_then(|j| j.1.as_ref().ok());
+            let bytes = writer.bytes(reference);
+            partials.prefill(&writer.package_files(reference, second, &bytes));
+            note(&format!(
+                "shared diffs computed in {:.1} s",
+                started.elapsed().as_secs_f64()
+            ));
+        }
+        let second = jobs.get(1).and_then(|j| j.1.as_ref().ok());
         let mut outcomes: Vec<LocaleOutcome> = jobs
-            .into_par_iter()
+            .par_iter()
             .map(|(path, digest)| {
                 let started = Instant::now();
                 let name = mar_name(path);
                 let mut outcome = LocaleOutcome::new(&name);
-                match digest.and_then(|d| writer.write(&d, &name)) {
-                    Ok(file) => outcome.outputs.push(file),
-                    Err(error) => {
-                        outcome.status = Status::Failed {
-                            error: crate::error::chain(&error),
-                        }
-                    }
+                let failed = match digest {
+                    Ok(d) => writer
+                        .write_all(d, second, &name, &mut outcome)
+                        .err()
+                        .map(|e| crate::error::chain(&e)),
+                    Err(e) => Some(crate::error::chain(e)),
+                };
+                if let Some(error) = failed {
+                    outcome.status = Status::Failed { error };
                 }
                 outcome.seconds = started.elapsed().as_secs_f64();
                 note(&format!("{name}: {:.2} s", outcome.seconds));
@@ -191,13 +237,145 @@ impl Repackage<'_> {
 struct MarJob<'a> {
     ref_files: &'a BTreeMap<String, (u32, &'a [u8])>,
     shared_len: &'a BTreeMap<&'a str, usize>,
-    shared: &'a BTreeMap<&'a str, XzBlocks>,
+    shared: &'a BTreeMap<&'a str, Arc<XzBlocks>>,
     options: XzOptions,
     channel: &'a str,
     output_dir: &'a Path,
+    partials: Option<&'a SignedPartials>,
+    complete: bool,
 }
 
 impl MarJob<'_> {
+    /// Every output of one package: its complete MAR and its partials.
+    fn write_all(
+        &self,
+        digest: &Digest,
+        second: Option<&Digest>,
+        name: &str,
+        outcome: &mut LocaleOutcome,
+    ) -> Result<()> {
+        if self.complete {
+            outcome.outputs.push(self.write(digest, name)?);
+        }
+        let Some(partials) = self.partials else {
+            return Ok(());
+        };
+        let bytes = self.bytes(digest);
+        let files = self.package_files(digest, second, &bytes);
+        if files.locale.is_empty() {
+            return Err(Error::Usage(format!(
+                "{name}: the package says no locale (no default.locale in omni.ja, and its name \
+                 is not firefox-<version>.<locale>.<platform>); give packages l10n-repack wrote"
+            )));
+        }
+        for partial in partials.write(&files)? {
+            match partial {
+                SignedPartial::Written {
+                    from_version,
+                    from_path,
+                    from_sha256,
+                    mar,
+                } => {
+                    let path = partial_name(name, &from_version, &digest.version);
+                    let mut file = AtomicFile::create(self.output_dir, &path)?;
+                    let at = file.path().to_owned();
+                    {
+                        let mut out = file.writer();
+                        out.write_all(&mar)
+                            .and_then(|()| out.flush())
+                            .map_err(|e| Error::io(&at, e))?;
+                    }
+                    let bytes = file.commit()?;
+                    outcome.outputs.push(OutputFile {
+                        format: Format::parse("partial")
+                            .unwrap_or_else(|| unreachable!("the registry has the partial")),
+                        path: PathBuf::from(path),
+                        bytes,
+                        sha256: None,
+                        sha512: None,
+                        from: Some(FromFile {
+                            version: from_version,
+                            path: from_path,
+                            sha256: from_sha256,
+                            result: BTreeMap::new(),
+                        }),
+                    });
+                }
+                SignedPartial::NoFromBuild { from_version, dir } => {
+                    outcome.findings.push(Finding {
+                        kind: FindingKind::NoFromBuild,
+                        file: dir.display().to_string(),
+                        key: None,
+                        line: None,
+                        strings: None,
+                        detail: format!(
+                            "no complete MAR of {from_version} for {} in {}: no partial update \
+                             from {from_version}",
+                            files.locale,
+                            dir.display()
+                        ),
+                    });
+                    *outcome.counts.entry(FindingKind::NoFromBuild).or_default() += 1;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Every file's whole bytes: the reference's, borrowed, where they are the same.
+    fn bytes<'d>(&'d self, digest: &'d Digest) -> BTreeMap<&'d str, Cow<'d, [u8]>> {
+        digest
+            .files
+            .iter()
+            .map(|(rel, (_, content))| {
+                let data = match content {
+                    Content::Same => Cow::Borrowed(self.ref_bytes(rel)),
+                    differs => Cow::Owned(self.content_from(self.ref_bytes(rel), differs, 0)),
+                };
+                (rel.as_str(), data)
+            })
+            .collect()
+    }
+
+    /// The package as its partials see it. `second`, another package, says how much of each
+    /// file is shared when `digest` is the reference's.
+    fn package_files<'d>(
+        &'d self,
+        digest: &'d Digest,
+        second: Option<&'d Digest>,
+        bytes: &'d BTreeMap<&'d str, Cow<'d, [u8]>>,
+    ) -> PackageFiles<'d> {
+        let empty = Arc::new(XzBlocks::concat(&[]));
+        let files = update::member_order(digest.files.keys().map(String::as_str))
+            .into_iter()
+            .map(|rel| {
+                let (mode, content) = &digest.files[rel];
+                let data: &[u8] = &bytes[rel];
+                let common = match content {
+                    Content::Differs { prefix, .. } => *prefix,
+                    Content::Same => match second.and_then(|s| s.files.get(rel)) {
+                        Some((_, Content::Differs { prefix, .. })) => *prefix,
+                        _ => data.len(),
+                    },
+                };
+                let file = NewFile {
+                    mode: *mode,
+                    data,
+                    same_as_reference: matches!(content, Content::Same),
+                    shared: self.shared.get(rel).unwrap_or(&empty).clone(),
+                    shared_len: self.shared_len.get(rel).copied().unwrap_or(0),
+                    common,
+                };
+                (rel, file)
+            })
+            .collect();
+        PackageFiles {
+            locale: digest.locale.clone().unwrap_or_default(),
+            version: digest.version.clone(),
+            files,
+        }
+    }
+
     fn write(&self, digest: &Digest, name: &str) -> Result<OutputFile> {
         let wrap = |source| Error::Write {
             what: name.to_owned(),
@@ -224,7 +402,7 @@ impl MarJob<'_> {
         for rel in order {
             let (mode, content) = &digest.files[rel];
             let shared_len = self.shared_len.get(rel).copied().unwrap_or(0);
-            let shared = self.shared.get(rel).unwrap_or(&empty);
+            let shared = self.shared.get(rel).map_or(&empty, |s| s.as_ref());
             let own = self.content_from(self.ref_bytes(rel), content, shared_len);
             let own = XzBlocks::encode(&own, self.options).map_err(wrap)?;
             writer
@@ -301,7 +479,55 @@ fn digest(path: &Path, reference: &BTreeMap<String, (u32, &[u8])>) -> Result<Dig
     Ok(Digest {
         files,
         version: build.app.version.clone(),
+        locale: package_locale(&build, path),
     })
+}
+
+/// The package's locale: its app jar's `default.locale`, else its name
+/// (`firefox-<version>.<locale>.<platform>.tar.bz2`, or `<platform>/<locale>/…` in the
+/// release layout).
+fn package_locale(build: &StagedBuild, path: &Path) -> Option<String> {
+    let from_jar = build
+        .jars
+        .iter()
+        .find(|j| j.base.is_empty())
+        .and_then(|jar| {
+            let &i = jar.by_name.get("default.locale")?;
+            let data = crate::l10n::decompressed(build, jar, i).ok()?;
+            let code = String::from_utf8_lossy(&data).trim().to_owned();
+            crate::l10n::langpack::is_locale_code(&code).then_some(code)
+        });
+    from_jar.or_else(|| {
+        let name = path.file_name()?.to_string_lossy().into_owned();
+        let stem = name
+            .strip_suffix(".tar.bz2")
+            .or_else(|| name.strip_suffix(".tar.xz"))?;
+        let mut parts = stem.rsplit('.');
+        let (_platform, locale) = (parts.next()?, parts.next()?);
+        if crate::l10n::langpack::is_locale_code(locale) {
+            return Some(locale.to_owned());
+        }
+        let dir = path.parent()?.file_name()?.to_string_lossy().into_owned();
+        crate::l10n::langpack::is_locale_code(&dir).then_some(dir)
+    })
+}
+
+/// The partial's name beside the complete MAR `mar_name`: `firefox-<to>` becomes
+/// `firefox-<from>-<to>` (Mozilla's names, nightly and release alike) and `.complete.mar`
+/// `.partial.mar`.
+fn partial_name(mar_name: &str, from: &str, to: &str) -> String {
+    let stem = mar_name.strip_suffix(".complete.mar").unwrap_or(mar_name);
+    let (dir, file) = stem.rsplit_once('/').map_or(("", stem), |(d, f)| (d, f));
+    let file = match file.find(&format!("-{to}")) {
+        Some(at) => format!("{}-{from}{}", &file[..at], &file[at..]),
+        None => format!("{file}-from-{from}"),
+    };
+    let dir = if dir.is_empty() {
+        String::new()
+    } else {
+        format!("{dir}/")
+    };
+    format!("{dir}{file}.partial.mar")
 }
 
 /// `firefox-153.7.0esr.fr.linux-x86_64.tar.bz2` → `firefox-153.7.0esr.fr.linux-x86_64.complete.mar`;
@@ -355,6 +581,24 @@ mod tests {
         ];
         for (package, want) in cases {
             assert_eq!(mar_name(Path::new(package)), want);
+        }
+    }
+
+    #[test]
+    fn partial_names_follow_the_complete_mar() {
+        let cases = [
+            (
+                "firefox-153.0.fr.linux-x86_64.complete.mar",
+                "firefox-140.0-153.0.fr.linux-x86_64.partial.mar",
+            ),
+            (
+                "update/linux-x86_64/fr/firefox-153.0.complete.mar",
+                "update/linux-x86_64/fr/firefox-140.0-153.0.partial.mar",
+            ),
+            ("odd.complete.mar", "odd-from-140.0.partial.mar"),
+        ];
+        for (mar, want) in cases {
+            assert_eq!(partial_name(mar, "140.0", "153.0"), want);
         }
     }
 }

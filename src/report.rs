@@ -266,7 +266,7 @@ fn write_checksums(plan: &RepackPlan, outcomes: &[LocaleOutcome]) -> Result<()> 
     )?;
     let manifest = serde_json::json!({
         "schema": 1,
-        "product": "firefox",
+        "product": plan.product.file,
         "version": plan.version,
         "build_number": plan.build_number,
         "platform": plan.platform().name,

@@ -18,9 +18,14 @@ pub struct ListLocalesArgs {
     #[arg(long, default_value = "linux64")]
     pub platform: String,
 
-    /// Locales file to read instead of the built-in locales.toml.
+    /// Locales file to read instead of the product's built-in list.
     #[arg(long, value_name = "FILE")]
     pub locales_file: Option<PathBuf>,
+
+    /// The product whose built-in list to print: firefox (locales.toml) or thunderbird
+    /// (locales-thunderbird.toml).
+    #[arg(long, default_value = "firefox", value_name = "NAME")]
+    pub product: String,
 
     /// Print only one chunk's locales.
     #[command(flatten)]
@@ -32,7 +37,7 @@ impl ListLocalesArgs {
     pub fn run(&self) -> Result<Outcome> {
         let list = match &self.locales_file {
             Some(path) => Locales::load(path)?,
-            None => Locales::built_in(),
+            None => Locales::built_in_for(&self.product.to_ascii_lowercase())?,
         };
         let all_platforms = list.locales.values().flatten().any(|p| *p == self.platform);
         if !all_platforms && Platform::named(&self.platform).is_none() {

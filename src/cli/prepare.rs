@@ -70,13 +70,9 @@ impl PrepareArgs {
         formats::partial::resolve_format(&mut formats, !self.partial_from.is_empty())?;
         // Any locale of the platform may have the from-build the shared files are diffed
         // against: they are the same bytes in all of them.
-        let locales = crate::locales::Locales::built_in();
-        let codes = locales.for_platform(platform.name);
-        let partial_from = self
-            .partial_from
-            .iter()
-            .map(|dir| FromDir::find(dir, platform, &codes))
-            .collect::<Result<Vec<_>>>()?;
+        let locales = crate::locales::Locales::any_built_in_for_platform(platform.name);
+        let codes: Vec<&str> = locales.iter().map(String::as_str).collect();
+        let partial_from = FromDir::find_all(&self.partial_from, platform, &codes)?;
         let settings = Settings {
             platform,
             dmg_compression: formats::dmg_compression(&self.dmg_compression)?,

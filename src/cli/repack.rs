@@ -145,6 +145,12 @@ pub struct RepackArgs {
     #[arg(long, value_name = "DIR")]
     pub partial_from: Vec<PathBuf>,
 
+    /// The product whose built-in locales list to use: firefox, thunderbird (default: the
+    /// one the input's name starts with, else firefox). The build's application.ini must
+    /// agree.
+    #[arg(long, value_name = "NAME")]
+    pub product: Option<String>,
+
     /// Run `verify` on the output directory at the end; its failures make the exit code 1.
     #[arg(long)]
     pub verify: bool,
@@ -182,6 +188,7 @@ impl RepackArgs {
             resume: self.resume,
             shared_cache: self.shared_cache.clone(),
             partial_from: self.partial_from.clone(),
+            product: self.product.clone(),
         }
     }
 

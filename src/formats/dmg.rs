@@ -74,7 +74,12 @@ impl Packager for Dmg {
 
     fn name(&self, names: &Names<'_>) -> String {
         if names.release {
-            format!("{}Firefox {}.dmg", names.release_dir(), names.version)
+            format!(
+                "{}{} {}.dmg",
+                names.release_dir(),
+                names.product.display,
+                names.version
+            )
         } else {
             format!("{}.dmg", names.nightly_stem())
         }

@@ -60,7 +60,12 @@ impl Packager for Installer {
 
     fn name(&self, names: &Names<'_>) -> String {
         if names.release {
-            format!("{}Firefox Setup {}.exe", names.release_dir(), names.version)
+            format!(
+                "{}{} Setup {}.exe",
+                names.release_dir(),
+                names.product.display,
+                names.version
+            )
         } else {
             format!("{}.installer.exe", names.nightly_stem())
         }

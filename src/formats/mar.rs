@@ -54,8 +54,9 @@ impl Packager for Mar {
     fn name(&self, names: &Names<'_>) -> String {
         if names.release {
             format!(
-                "update/{}firefox-{}.complete.mar",
+                "update/{}{}-{}.complete.mar",
                 names.release_dir(),
+                names.product.file,
                 names.version
             )
         } else {

@@ -313,6 +313,8 @@ pub fn dmg_compression(name: &str) -> Result<Compression> {
 /// What a locale's output names are made of.
 #[derive(Clone, Copy, Debug)]
 pub struct Names<'a> {
+    /// The product, as the build names itself ([`crate::naming::Product`]).
+    pub product: &'a crate::naming::Product,
     /// The display version (`153.7.0esr`).
     pub version: &'a str,
     /// The locale.
@@ -327,10 +329,11 @@ pub struct Names<'a> {
 }
 
 impl Names<'_> {
-    /// `firefox-<version>.<locale>.<path platform>` (no extension); `fennec-…` on Android,
-    /// as Mozilla's nightly manifests name them (`firefox_nightly.yml`).
+    /// `<product>-<version>.<locale>.<path platform>` (no extension): `firefox-…`,
+    /// `thunderbird-…`, `fennec-…` on Android, as Mozilla's nightly manifests name them
+    /// (`firefox_nightly.yml`).
     pub fn nightly_stem(&self) -> String {
-        let (product, path) = (self.platform.product(), self.platform.path);
+        let (product, path) = (&self.product.file, self.platform.path);
         format!("{product}-{}.{}.{path}", self.version, self.locale)
     }
 
@@ -340,10 +343,15 @@ impl Names<'_> {
     }
 
     /// The nightly name `<stem><suffix>`, or in the release layout
-    /// `<platform>/<locale>/firefox-<version><suffix>`: the name of most packages.
+    /// `<platform>/<locale>/<product>-<version><suffix>`: the name of most packages.
     pub fn package(&self, suffix: &str) -> String {
         if self.release {
-            format!("{}firefox-{}{suffix}", self.release_dir(), self.version)
+            format!(
+                "{}{}-{}{suffix}",
+                self.release_dir(),
+                self.product.file,
+                self.version
+            )
         } else {
             format!("{}{suffix}", self.nightly_stem())
         }
@@ -517,14 +525,39 @@ mod tests {
     }
 
     fn name(id: &str, platform: &str, locale: &str, release: bool) -> String {
+        product_name("Firefox", id, platform, locale, release)
+    }
+
+    fn product_name(app: &str, id: &str, platform: &str, locale: &str, release: bool) -> String {
+        let platform = Platform::named(platform).unwrap();
+        let product = crate::naming::Product::of(app, platform);
         let names = Names {
+            product: &product,
             version: "153.0",
             locale,
-            platform: Platform::named(platform).unwrap(),
+            platform,
             release,
             from: None,
         };
         Format::parse(id).unwrap().packager().name(&names)
+    }
+
+    #[test]
+    fn other_products_name_their_own_outputs() {
+        let tb = |id, platform, release| product_name("Thunderbird", id, platform, "fr", release);
+        assert_eq!(
+            tb("tar.bz2", "linux64", false),
+            "thunderbird-153.0.fr.linux-x86_64.tar.bz2"
+        );
+        assert_eq!(
+            tb("mar", "linux64", true),
+            "update/linux-x86_64/fr/thunderbird-153.0.complete.mar"
+        );
+        assert_eq!(
+            tb("installer", "win64", true),
+            "win64/fr/Thunderbird Setup 153.0.exe"
+        );
+        assert_eq!(tb("dmg", "macosx64", true), "mac/fr/Thunderbird 153.0.dmg");
     }
 
     #[test]

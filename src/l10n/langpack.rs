@@ -51,6 +51,67 @@ impl LangpackSource {
             LangpackSource::Xpi(p) | LangpackSource::Dir(p) => p,
         }
     }
+
+    /// Its `manifest.json` alone, read before anything else of the langpack (so that a
+    /// langpack for another product fails before any shared work); `None` when it has none
+    /// or it cannot be read, which [`LocalePack::load`] then reports.
+    pub fn manifest(&self) -> Option<serde_json::Value> {
+        let bytes = match self {
+            LangpackSource::Dir(dir) => {
+                read_regular(&dir.join("manifest.json"), MAX_STRING_FILE_BYTES).ok()?
+            }
+            LangpackSource::Xpi(path) => {
+                let xpi = read_regular(path, MAX_LANGPACK_BYTES).ok()?;
+                let entries = jar::read_entries(&xpi).ok()?;
+                let entry = entries.iter().find(|e| e.name == "manifest.json")?;
+                if u64::from(entry.size) > MAX_STRING_FILE_BYTES {
+                    return None;
+                }
+                jar::decompress(entry, &xpi[entry.data.clone()]).ok()?
+            }
+        };
+        serde_json::from_slice::<serde_json::Value>(&bytes)
+            .ok()
+            .filter(serde_json::Value::is_object)
+    }
+}
+
+/// The product a langpack's `manifest.json` says it is for: `<product>` of its gecko id
+/// `langpack-<locale>@<product>.mozilla.org` (`firefox`, `thunderbird`), else of its
+/// `sources`' keys (`browser` is Firefox's); `None` when it says neither.
+pub fn manifest_product(manifest: &serde_json::Value) -> Option<String> {
+    let id = ["browser_specific_settings", "applications"]
+        .iter()
+        .find_map(|key| manifest.get(key)?.get("gecko")?.get("id")?.as_str());
+    id.and_then(|id| {
+        let (_, domain) = id.split_once('@')?;
+        let product = domain.strip_suffix(".mozilla.org")?;
+        (!product.is_empty() && product.bytes().all(|b| b.is_ascii_alphanumeric()))
+            .then(|| product.to_ascii_lowercase())
+    })
+}
+
+/// When the langpack's `manifest.json` says it is for another product than `product` (a
+/// build's product, `crate::naming::Product`), why it cannot be used. Android builds (`fennec`)
+/// take Firefox's langpacks.
+pub fn other_product(
+    manifest: &serde_json::Value,
+    product: &crate::naming::Product,
+    app_version: &str,
+) -> Option<String> {
+    let theirs = manifest_product(manifest)?;
+    let fits = theirs == product.file || (product.file == "fennec" && theirs == "firefox");
+    (!fits).then(|| {
+        let id = ["browser_specific_settings", "applications"]
+            .iter()
+            .find_map(|key| manifest.get(key)?.get("gecko")?.get("id")?.as_str())
+            .unwrap_or_default();
+        format!(
+            "it is a langpack for {theirs} ({id}), and this build is {} {app_version}: its \
+             strings would go into the wrong application; give {}'s langpack for this locale",
+            product.display, product.display
+        )
+    })
 }
 
 /// A locale's files, read into memory.
@@ -159,7 +220,12 @@ impl LocalePack {
     /// for another Firefox version than `app_version` ([`FindingKind::OtherVersion`]), or
     /// that it cannot be read at all ([`FindingKind::UnreadableManifest`], so neither its
     /// locale nor its versions could be checked). With `strict`, either fails the locale.
-    pub fn manifest_finding(&self, app_version: &str, strict: bool) -> Result<Option<Finding>> {
+    pub fn manifest_finding(
+        &self,
+        app_name: &str,
+        app_version: &str,
+        strict: bool,
+    ) -> Result<Option<Finding>> {
         match Manifest::of(&self.files) {
             Manifest::Absent => Ok(None),
             Manifest::Unreadable(detail) if strict => Err(Error::Langpack {
@@ -177,39 +243,48 @@ impl LocalePack {
                 strings: None,
                 detail,
             })),
-            Manifest::Parsed(_) => match self.other_version(app_version) {
+            Manifest::Parsed(_) => match self.other_version(app_name, app_version) {
                 Some(detail) if strict => Err(Error::OtherVersion { detail }),
                 other => Ok(other.map(Finding::other_version)),
             },
         }
     }
 
-    /// The Firefox versions this langpack's `manifest.json` says it is for
-    /// (`browser_specific_settings.gecko.strict_min_version` to `strict_max_version`), when
-    /// `app_version`'s major version is outside them; `None` when it fits or the langpack
-    /// does not say. Only major versions are compared: string changes come with them.
-    pub fn other_version(&self, app_version: &str) -> Option<String> {
+    /// See [`other_version`].
+    pub fn other_version(&self, app_name: &str, app_version: &str) -> Option<String> {
         let Manifest::Parsed(manifest) = Manifest::of(&self.files) else {
             return None;
         };
-        let gecko = ["browser_specific_settings", "applications"]
-            .iter()
-            .find_map(|key| manifest.get(key)?.get("gecko"))?;
-        let bound = |key: &str| gecko.get(key)?.as_str().map(str::to_owned);
-        let (min, max) = (bound("strict_min_version"), bound("strict_max_version"));
-        let major = |version: &str| version.split('.').next()?.parse::<u32>().ok();
-        let app = major(app_version)?;
-        let below = min.as_deref().and_then(major).is_some_and(|m| app < m);
-        let above = max.as_deref().and_then(major).is_some_and(|m| app > m);
-        (below || above).then(|| {
-            format!(
-                "the langpack is for Firefox {} to {}, this build is {app_version}; its strings \
-                 are used where they still match this build's en-US",
-                min.as_deref().unwrap_or("any"),
-                max.as_deref().unwrap_or("any")
-            )
-        })
+        other_version(&manifest, app_name, app_version)
     }
+}
+
+/// The versions a langpack's `manifest.json` says it is for
+/// (`browser_specific_settings.gecko.strict_min_version` to `strict_max_version`), when
+/// `app_version`'s major version is outside them; `None` when it fits or the langpack
+/// does not say. Only major versions are compared: string changes come with them.
+pub fn other_version(
+    manifest: &serde_json::Value,
+    app_name: &str,
+    app_version: &str,
+) -> Option<String> {
+    let gecko = ["browser_specific_settings", "applications"]
+        .iter()
+        .find_map(|key| manifest.get(key)?.get("gecko"))?;
+    let bound = |key: &str| gecko.get(key)?.as_str().map(str::to_owned);
+    let (min, max) = (bound("strict_min_version"), bound("strict_max_version"));
+    let major = |version: &str| version.split('.').next()?.parse::<u32>().ok();
+    let app = major(app_version)?;
+    let below = min.as_deref().and_then(major).is_some_and(|m| app < m);
+    let above = max.as_deref().and_then(major).is_some_and(|m| app > m);
+    (below || above).then(|| {
+        format!(
+            "the langpack is for {app_name} {} to {}, this build is {app_version}; its \
+             strings are used where they still match this build's en-US",
+            min.as_deref().unwrap_or("any"),
+            max.as_deref().unwrap_or("any")
+        )
+    })
 }
 
 /// Whether `code` looks like a locale code we accept (BCP 47-ish: letters, digits and

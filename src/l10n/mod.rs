@@ -591,6 +591,25 @@ impl Builder<'_> {
                 insert_en_us(&mut tail, jar, i, name.into());
             }
         }
+        // libxul takes the app's locale from `default.locale` and the requested locales
+        // from `res/multilocale.txt`: the locale's are written into the app jar even where
+        // en-US has neither (Debian's Thunderbird has no `default.locale`).
+        if base.is_empty() {
+            if !jar.by_name.contains_key("default.locale") {
+                let data = self.default_locale();
+                insert_new(&mut tail, "default.locale".into(), data, jar.default_method);
+            }
+            let multilocale = |name: &str| non_chrome::matches("**/multilocale.txt", name);
+            if !jar.entries.iter().any(|e| multilocale(&e.name)) {
+                let data = self.multilocale();
+                insert_new(
+                    &mut tail,
+                    "res/multilocale.txt".into(),
+                    data,
+                    jar.default_method,
+                );
+            }
+        }
         // NON_CHROME files only the langpack has (its dictionaries, for example).
         for flat in self.keys_under(base) {
             let name = &flat[base.len()..];
@@ -598,6 +617,13 @@ impl Builder<'_> {
                 let data = self.remaining.remove(&flat).expect("key listed just above");
                 if name != "default.locale" && !non_chrome::matches("**/multilocale.txt", name) {
                     insert_new(&mut tail, name.into(), data, jar.default_method);
+                } else if data != self.default_locale() && data != self.multilocale() {
+                    self.findings.push(Finding::file(
+                        FindingKind::ObsoleteFile,
+                        flat.clone(),
+                        "the langpack's own copy is not packaged: the repack writes this \
+                         file for the locale",
+                    ));
                 }
             }
         }

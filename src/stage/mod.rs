@@ -259,12 +259,12 @@ impl StagedBuild {
             .and_then(|&i| members[i].data())
             .ok_or_else(|| Error::Input {
                 path: path.to_owned(),
-                reason: format!("{app_ini_path} is missing; is this a Firefox package?"),
+                reason: format!("{app_ini_path} is missing; is this a Gecko application such as Firefox or Thunderbird?"),
             })?;
         let app = parse_application_ini(app_ini).ok_or_else(|| Error::Input {
             path: path.to_owned(),
             reason: format!(
-                "{app_ini_path} has no Version in its [App] section; is this a Firefox package?"
+                "{app_ini_path} has no Version in its [App] section; is this a Gecko application such as Firefox or Thunderbird?"
             ),
         })?;
         app.check().map_err(|reason| Error::Input {
@@ -280,14 +280,21 @@ impl StagedBuild {
         for &(jar_path, base) in jar_paths {
             let full = join(&app_dir, jar_path);
             // Every Firefox build has all of its kind's jars: a package without one is
-            // incomplete, and a repack of it would silently ship en-US strings.
-            let &member = by_path.get(&full).ok_or_else(|| Error::Input {
-                path: path.to_owned(),
-                reason: format!(
-                    "{full} is missing; every Firefox build has it, so the package is \
-                     incomplete: download it again"
-                ),
-            })?;
+            // incomplete, and a repack of it would silently ship en-US strings. Other Gecko
+            // products (Thunderbird) keep toolkit and app in the one `omni.ja`.
+            let Some(&member) = by_path.get(&full) else {
+                if !base.is_empty() && app.name != "Firefox" {
+                    continue;
+                }
+                return Err(Error::Input {
+                    path: path.to_owned(),
+                    reason: format!(
+                        "{full} is missing; every {} build has it, so the package is \
+                         incomplete: download it again",
+                        app.name
+                    ),
+                });
+            };
             let bytes = members[member].data().ok_or_else(|| Error::Input {
                 path: path.to_owned(),
                 reason: format!("{full} is not a regular file"),

@@ -20,6 +20,7 @@ mod reliability_strings;
 mod reliability_verify;
 mod repack;
 mod strings;
+mod thunderbird;
 mod update;
 mod util;
 mod windows;

@@ -150,6 +150,28 @@ fn repack_fr_with_partials(input: &Path, out: &Path, from: &Path) {
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
 }
 
+/// The complete MARs of fr and de of an older 139.0 in the release layout, in
+/// `<t>/from-139`, which it returns.
+fn release_139(t: &Path, old_l10n: &Path) -> PathBuf {
+    let from = t.join("from-139");
+    let run = repack_input(
+        &older_fixture(t, "139.0"),
+        old_l10n,
+        &from,
+        &[
+            "--formats",
+            "mar",
+            "--locales",
+            "fr,de",
+            "--release",
+            "--version",
+            "139.0",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    from
+}
+
 fn manifest_lines(partial: &Path, tmp: &Path) -> Vec<String> {
     let dir = tmp.join("members");
     let _ = std::fs::remove_dir_all(&dir);
@@ -176,22 +198,7 @@ fn partials_from_two_versions_apply_to_their_from_builds() {
     let t = tmp.path();
     let old_l10n = older_langpacks(t);
     // 139.0 in the release layout, 138.0 with nightly names; ja has neither.
-    let release = older_fixture(t, "139.0");
-    let run = repack_input(
-        &release,
-        &old_l10n,
-        &t.join("from-139"),
-        &[
-            "--formats",
-            "mar",
-            "--locales",
-            "fr,de",
-            "--release",
-            "--version",
-            "139.0",
-        ],
-    );
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    release_139(t, &old_l10n);
     let nightly = older_fixture(t, "138.0");
     let run = repack_input(
         &nightly,
@@ -605,4 +612,123 @@ fn a_package_stands_in_for_a_missing_complete_mar() {
     )
     .unwrap();
     assert_eq!(resume(&resumed), sha256_hex(&package));
+}
+
+/// `repackage --partial-from`: the partials of packages back from signing apply to their
+/// from-builds and give what each package's complete MAR installs; a locale without a
+/// from-build gets a finding, not a failure; the outputs do not depend on the thread count.
+#[test]
+fn repackage_writes_partials_for_signed_packages() {
+    if !(have("python3") && have("mar")) {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tmp.path();
+    let from = release_139(t, &older_langpacks(t));
+    let signed = t.join("signed");
+    let run = repack(
+        &fixtures().join("xpi"),
+        &signed,
+        &[
+            "--formats",
+            "tar.bz2,mar",
+            "--locales",
+            "fr,de,ja",
+            "--partial-from",
+            from.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let package = |l: &str| signed.join(format!("firefox-140.0.{l}.linux-x86_64.tar.bz2"));
+    let packages: Vec<String> = ["de", "fr", "ja"]
+        .iter()
+        .map(|l| package(l).display().to_string())
+        .collect();
+    let mut sums = Vec::new();
+    for jobs in ["1", "2"] {
+        let out = t.join(format!("mars-j{jobs}"));
+        let mut args = vec![
+            "repackage",
+            "-j",
+            jobs,
+            "-o",
+            out.to_str().unwrap(),
+            "--partial-from",
+            from.to_str().unwrap(),
+        ];
+        args.extend(packages.iter().map(String::as_str));
+        let run = l10n_repack(&args);
+        assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+        assert!(
+            run.stderr.contains("no complete MAR of 139.0 for ja")
+                && run.stderr.contains("warning"),
+            "ja's missing from-build is reported: {}",
+            run.stderr
+        );
+        sums.push(files(&out));
+    }
+    assert!(sums[0] == sums[1], "-j1 and -j2 differ");
+    let out = t.join("mars-j1");
+    assert!(
+        !out.join("firefox-139.0-140.0.ja.linux-x86_64.partial.mar")
+            .exists()
+    );
+    for locale in ["fr", "de"] {
+        let partial = out.join(format!(
+            "firefox-139.0-140.0.{locale}.linux-x86_64.partial.mar"
+        ));
+        let old = from.join(format!(
+            "update/linux-x86_64/{locale}/firefox-139.0.complete.mar"
+        ));
+        let new = signed.join(format!("firefox-140.0.{locale}.linux-x86_64.complete.mar"));
+        applies_to(&partial, &old, &new, t);
+        mardor_extract(&partial, &t.join(format!("mardor-{locale}")));
+        // The same shared diffs and jar split as repack's own partial: the same bytes.
+        let from_repack = signed.join(partial.file_name().unwrap());
+        assert!(
+            std::fs::read(&partial).unwrap() == std::fs::read(&from_repack).unwrap(),
+            "{locale}: repackage's partial differs from repack's"
+        );
+    }
+    let lines = manifest_lines(
+        &out.join("firefox-139.0-140.0.fr.linux-x86_64.partial.mar"),
+        t,
+    );
+    for want in [
+        "patch \"libxul.so.patch\" \"libxul.so\"",
+        "patch \"browser/omni.ja.patch\" \"browser/omni.ja\"",
+        "remove \"old-only.txt\"",
+    ] {
+        assert!(lines.iter().any(|l| l == want), "{want} not in {lines:#?}");
+    }
+
+    // --formats partial alone writes no complete MAR; without --partial-from it is refused.
+    let only = t.join("only-partials");
+    let run = l10n_repack(&[
+        "repackage",
+        "-q",
+        "--formats",
+        "partial",
+        "-o",
+        only.to_str().unwrap(),
+        "--partial-from",
+        from.to_str().unwrap(),
+        &packages[1],
+    ]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        files(&only).into_keys().collect::<Vec<_>>(),
+        ["firefox-139.0-140.0.fr.linux-x86_64.partial.mar"]
+    );
+    let run = l10n_repack(&[
+        "repackage",
+        "-q",
+        "--formats",
+        "partial",
+        "-o",
+        only.to_str().unwrap(),
+        &packages[1],
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--partial-from"), "{}", run.stderr);
 }

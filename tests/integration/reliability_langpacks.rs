@@ -635,3 +635,95 @@ fn fifos_and_devices_as_command_line_files_are_usage_errors() {
         assert_eq!(entries(&out), Vec::<String>::new(), "{case}");
     }
 }
+
+/// A langpack for another product (Thunderbird's, fed to a Firefox build) fails its locale
+/// with a message naming both products, decided from its manifest.json before any shared
+/// work: a run where no locale can be repacked prepares nothing. With `--strict`, a langpack
+/// for another version is refused the same way; without, it is a console warning too.
+#[test]
+fn a_langpack_for_another_product_fails_before_any_shared_work() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("thunderbird");
+    let l10n = l10n_with_de(&root);
+    let fr = l10n.join("fr");
+    copy_tree(&fixtures().join("l10n/fr"), &fr);
+    let manifest = std::fs::read_to_string(fr.join("manifest.json")).unwrap();
+    let manifest = manifest.replace(
+        "langpack-fr@firefox.mozilla.org",
+        "langpack-fr@thunderbird.mozilla.org",
+    );
+    assert!(
+        manifest.contains("@thunderbird"),
+        "the fixture has a gecko id"
+    );
+    std::fs::write(fr.join("manifest.json"), manifest).unwrap();
+    let out = root.join("out");
+    let run = repack(&l10n, &out, &["--locales", "de,fr"]);
+    only_fr_failed(
+        "thunderbird langpack",
+        &run,
+        &out,
+        &[
+            "langpack for thunderbird (langpack-fr@thunderbird.mozilla.org)",
+            "this build is Firefox 140.0",
+            "give Firefox's langpack",
+        ],
+        &["linux-x86_64.tar.bz2"],
+    );
+
+    // Only that locale: nothing can be written, so nothing shared is prepared.
+    let alone = root.join("alone");
+    let run = repack_not_quiet(&fr, &alone, &[]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("no locale can be repacked"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("shared pieces ready"),
+        "the shared pieces were prepared: {}",
+        run.stderr
+    );
+
+    // Another version: a warning on the console; with --strict, refused before the work.
+    let old = tmp.path().join("old").join("fr");
+    copy_tree(&fixtures().join("l10n/fr"), &old);
+    let manifest = std::fs::read_to_string(old.join("manifest.json"))
+        .unwrap()
+        .replace("\"140.0\"", "\"139.0\"")
+        .replace("\"140.*\"", "\"139.*\"");
+    std::fs::write(old.join("manifest.json"), manifest).unwrap();
+    let run = repack_not_quiet(&old, &tmp.path().join("warned"), &[]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("warning: fr: the langpack is for Firefox 139.0 to 139.*"),
+        "{}",
+        run.stderr
+    );
+    let run = repack_not_quiet(&old, &tmp.path().join("strict"), &["--strict"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        !run.stderr.contains("shared pieces ready"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// `repack` of the fixture build with `l10n` into `out`, without `--quiet` (the progress
+/// notes are what the test reads), then `extra`.
+fn repack_not_quiet(l10n: &Path, out: &Path, extra: &[&str]) -> Run {
+    let input = fixture_build("tar.bz2");
+    let mut args = vec![
+        "repack",
+        "--input",
+        input.to_str().unwrap(),
+        "--l10n",
+        l10n.to_str().unwrap(),
+        "--output-dir",
+        out.to_str().unwrap(),
+    ];
+    args.extend(extra);
+    l10n_repack(&args)
+}

@@ -56,6 +56,8 @@ use crate::package::Item;
 use crate::platform::Os;
 use crate::update;
 
+pub(crate) mod signed;
+
 /// The partial MAR.
 pub struct Partial;
 
@@ -74,14 +76,15 @@ impl Packager for Partial {
 
     fn name(&self, names: &Names<'_>) -> String {
         let from = names.from.unwrap_or("<from>");
+        let product = &names.product.file;
         if names.release {
             format!(
-                "update/{}firefox-{from}-{}.partial.mar",
+                "update/{}{product}-{from}-{}.partial.mar",
                 names.release_dir(),
                 names.version
             )
         } else {
-            let (product, path) = (names.platform.product(), names.platform.path);
+            let path = names.platform.path;
             format!(
                 "{product}-{from}-{}.{}.{path}.partial.mar",
                 names.version, names.locale
@@ -396,18 +399,7 @@ impl PartialPieces {
     /// The SHA-256 of an old member's bytes, decompressing it only the first time its xz
     /// bytes are seen.
     fn old_sha(&self, old: &FromBuild, rel: &str, member: &FromMember) -> Result<Sha> {
-        let key = sha256(&[member.stored()]);
-        self.old_sha
-            .get(&key, || {
-                member
-                    .data(&old.path, rel)
-                    .map(|d| sha256(&[&d]))
-                    .map_err(|e| crate::error::chain(&e))
-            })
-            .map_err(|reason| Error::FromBuild {
-                path: old.path.clone(),
-                reason,
-            })
+        old_sha(&self.old_sha, old, rel, member)
     }
 
     /// What a fixed member of the new build needs against the old build's `rel`.
@@ -452,14 +444,7 @@ impl PartialPieces {
 
     /// The xz'd patch of `old → new`, diffed whole.
     fn patch_whole(&self, old: &[u8], new: &[u8]) -> Shared<XzPatch> {
-        let patch = mbdiff::diff(old, new).map_err(|e| e.to_string())?;
-        let bytes = patch.to_bytes(old).map_err(|e| e.to_string())?;
-        let xz = encode_xz(&[&bytes], MAR_BLOCK, self.patch_options)
-            .map_err(|e| e.to_string())?
-            .remove(0);
-        Ok(Arc::new(XzPatch {
-            pieces: vec![Arc::new(xz)],
-        }))
+        patch_whole(old, new, self.patch_options)
     }
 
     /// The shared head of jar `j`'s patch from `old`, when `old` has this tool's layout:
@@ -480,33 +465,7 @@ impl PartialPieces {
         let head = self
             .heads
             .get(&key, || {
-                let patch =
-                    mbdiff::diff(&old[..split], &shared.prefix).map_err(|e| e.to_string())?;
-                let controls = mbdiff::join_controls(&patch.controls, split as u64, &[])
-                    .map_err(|e| e.to_string())?;
-                let parts = [
-                    mbdiff::encode_controls(&controls),
-                    patch.diff.clone(),
-                    patch.extra.clone(),
-                ];
-                let inputs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
-                let mut xz = encode_xz(&inputs, MAR_BLOCK, self.patch_options)
-                    .map_err(|e| e.to_string())?
-                    .into_iter()
-                    .map(Arc::new);
-                let (Some(controls_xz), Some(diff_xz), Some(extra_xz)) =
-                    (xz.next(), xz.next(), xz.next())
-                else {
-                    return Err("the xz encoder returned too few pieces".into());
-                };
-                Ok(Arc::new(JarHead {
-                    controls,
-                    controls_xz,
-                    diff_len: patch.diff.len(),
-                    diff_xz,
-                    extra_len: patch.extra.len(),
-                    extra_xz,
-                }))
+                head_patch(&old[..split], &shared.prefix, self.patch_options)
             })
             .map_err(|reason| Error::Write {
                 what: format!("the partial MAR's patch of {}", jar_rel(build, j)),
@@ -542,124 +501,17 @@ impl PartialPieces {
         locale: &Locale<'_>,
         old: &FromBuild,
     ) -> Result<Vec<u8>> {
-        let staged = build.staged;
-        let new_files = update_files(build, locale.package);
-        let mut manifest = vec!["type \"partial\"".to_owned()];
-        let mut members: Vec<(String, u32, Content)> = Vec::new();
-        let mut removes = Vec::new();
-        for (rel, member) in old.members.iter().rev() {
-            let Some(item) = new_files.get(rel.as_str()) else {
-                removes.push(rel.as_str());
-                continue;
-            };
-            update::check_name(update::MANIFEST, rel)?;
-            let mode = item_mode(build, item);
-            if update::is_add_if_not(rel) {
-                manifest.push(format!("add-if-not \"{rel}\" \"{rel}\""));
-                members.push((rel.clone(), mode, self.whole_item(build, item)?));
-                continue;
-            }
-            if whole_always(rel) {
-                manifest.push(add_instruction(rel));
-                members.push((rel.clone(), mode, self.whole_item(build, item)?));
-                continue;
-            }
-            let content = match item {
-                Item::Member(m) if self.fixed_sha.contains_key(m) => {
-                    self.member_action(build, old, rel, *m)?
-                }
-                Item::Jar {
-                    jar, locale: tail, ..
-                } => {
-                    let old_data = member.data(&old.path, rel)?;
-                    self.jar_action(build, *jar, tail, &old_data, locale.code, old, rel)?
-                }
-                _ => {
-                    let new = item_bytes(build, item);
-                    let old_data = member.data(&old.path, rel)?;
-                    if old_data[..] == new[..] {
-                        None
-                    } else {
-                        let patch = self
-                            .patch_whole(&old_data, &new)
-                            .map_err(|reason| diff_error(old, rel, reason))?;
-                        let whole = Arc::new(
-                            XzBlocks::encode(&new, self.file_options)
-                                .map_err(write_error("the partial MAR"))?,
-                        );
-                        Some(smaller(patch, vec![whole]))
-                    }
-                }
-            };
-            match content {
-                None => {}
-                Some(Content::Patch(patch)) => {
-                    manifest.push(patch_instruction(rel));
-                    members.push((format!("{rel}.patch"), 0o644, Content::Patch(patch)));
-                }
-                Some(whole) => {
-                    manifest.push(add_instruction(rel));
-                    members.push((rel.clone(), mode, whole));
-                }
-            }
-        }
-        for (rel, item) in new_files.iter().rev() {
-            if old.members.contains_key(*rel) {
-                continue;
-            }
-            update::check_name(update::MANIFEST, rel)?;
-            manifest.push(if update::is_add_if_not(rel) {
-                format!("add-if-not \"{rel}\" \"{rel}\"")
-            } else {
-                add_instruction(rel)
-            });
-            members.push((
-                (*rel).to_owned(),
-                item_mode(build, item),
-                self.whole_item(build, item)?,
-            ));
-        }
-        for rel in removes {
-            update::check_name(update::MANIFEST, rel)?;
-            manifest.push(format!("remove \"{rel}\""));
-        }
-        if let Some(item) = new_files.get("removed-files") {
-            let text = String::from_utf8_lossy(&item_bytes(build, item)).into_owned();
-            manifest.extend(update::removed_files_instructions(&text)?);
-        }
-        let new_dirs = dirs(new_files.keys().copied());
-        let old_dirs = dirs(old.members.keys().map(String::as_str));
-        for dir in old_dirs.iter().rev() {
-            if !new_dirs.contains(dir) {
-                update::check_name(update::MANIFEST, dir)?;
-                manifest.push(format!("rmdir \"{dir}/\""));
-            }
-        }
-        // The top-level firefox.exe is replaced last.
-        let (last, mut manifest): (Vec<String>, Vec<String>) = manifest
-            .into_iter()
-            .partition(|line| line.ends_with("\"firefox.exe\""));
-        manifest.extend(last);
-        let mut text = manifest.join("\n");
-        text.push('\n');
-
+        let files = LocaleFiles {
+            pieces: self,
+            build,
+            locale,
+            files: update_files(build, locale.package),
+        };
         let info = ProductInfo {
             channel: self.channel.clone().unwrap_or_default(),
-            version: staged.app.version.clone(),
+            version: build.staged.app.version.clone(),
         };
-        let wrap = write_error("the partial MAR");
-        let mut writer = MarWriter::new(std::io::Cursor::new(Vec::new()), &info).map_err(&wrap)?;
-        let manifest_xz = XzBlocks::encode(text.as_bytes(), self.file_options).map_err(&wrap)?;
-        writer
-            .append_with(update::MANIFEST, 0o644, |w| write_xz(w, &[&manifest_xz]))
-            .map_err(&wrap)?;
-        for (name, mode, content) in &members {
-            let pieces = content.pieces();
-            writer
-                .append_with(name, mode & 0o777, |w| write_xz(w, &pieces))
-                .map_err(&wrap)?;
-        }
-        Ok(writer.finish().map_err(&wrap)?.into_inner())
+        assemble(&files, old, &info, self.file_options)
     }
 
     /// The SHA-256 of every file of the locale's new build, by update path.
@@ -707,46 +559,17 @@ impl PartialPieces {
         let patch = match self.jar_head(build, j, old, code)? {
             Some((split, head)) => {
                 let new_tail = [&tail.tail[..], &shared.directory, &tail.directory_tail].concat();
-                let own = mbdiff::diff(&old[split..], &new_tail).map_err(&wrap)?;
-                let controls = [&head.controls[..], &own.controls].concat();
-                let new_len = (shared.prefix.len() + new_tail.len()) as u64;
-                let header = Header::new(
-                    old,
-                    new_len,
-                    &controls,
-                    head.diff_len + own.diff.len(),
-                    head.extra_len + own.extra.len(),
+                Arc::new(
+                    joined_patch(
+                        &head,
+                        old,
+                        split,
+                        shared.prefix.len(),
+                        &new_tail,
+                        self.patch_options,
+                    )
+                    .map_err(&wrap)?,
                 )
-                .map_err(&wrap)?;
-                let own_parts = [
-                    header.to_bytes().to_vec(),
-                    mbdiff::encode_controls(&own.controls),
-                    own.diff,
-                    own.extra,
-                ];
-                let mut xz = own_parts
-                    .iter()
-                    .map(|p| XzBlocks::encode(p, self.patch_options));
-                let mut next = || -> Result<Arc<XzBlocks>> {
-                    Ok(Arc::new(
-                        xz.next()
-                            .unwrap_or_else(|| XzBlocks::encode(&[], self.patch_options))
-                            .map_err(&wrap)?,
-                    ))
-                };
-                let (header_xz, controls_xz, diff_xz, extra_xz) =
-                    (next()?, next()?, next()?, next()?);
-                Arc::new(XzPatch {
-                    pieces: vec![
-                        header_xz,
-                        head.controls_xz.clone(),
-                        controls_xz,
-                        head.diff_xz.clone(),
-                        diff_xz,
-                        head.extra_xz.clone(),
-                        extra_xz,
-                    ],
-                })
             }
             None => {
                 let new = parts.concat();
@@ -928,6 +751,184 @@ impl Prepared for PartialPieces {
     }
 }
 
+/// What a partial needs to know of the new build, whatever its form: a locale of this run
+/// ([`LocaleFiles`]) or a package back from signing ([`signed`]).
+trait NewFiles {
+    /// Every file's update path, in byte order.
+    fn paths(&self) -> Vec<&str>;
+    /// Whether the new build has `rel`.
+    fn contains(&self, rel: &str) -> bool;
+    /// The file's mode.
+    fn mode(&self, rel: &str) -> u32;
+    /// The whole file, xz'd as a complete MAR's member.
+    fn whole(&self, rel: &str) -> Result<Content>;
+    /// The patch (or the whole file, when smaller) from the old build's `rel`; `None` when the
+    /// bytes did not change.
+    fn changed(&self, rel: &str, old: &FromBuild, member: &FromMember) -> Result<Option<Content>>;
+    /// The new build's `removed-files`, if it has one.
+    fn removed_files(&self) -> Option<String>;
+}
+
+/// The partial MAR that updates `old` to `new`: the manifest of `make_incremental_update.sh`
+/// (module documentation) and its members.
+fn assemble(
+    new: &dyn NewFiles,
+    old: &FromBuild,
+    info: &ProductInfo,
+    manifest_options: XzOptions,
+) -> Result<Vec<u8>> {
+    let mut manifest = vec!["type \"partial\"".to_owned()];
+    let mut members: Vec<(String, u32, Content)> = Vec::new();
+    let mut removes = Vec::new();
+    for (rel, member) in old.members.iter().rev() {
+        if !new.contains(rel) {
+            removes.push(rel.as_str());
+            continue;
+        }
+        update::check_name(update::MANIFEST, rel)?;
+        let mode = new.mode(rel);
+        if update::is_add_if_not(rel) {
+            manifest.push(format!("add-if-not \"{rel}\" \"{rel}\""));
+            members.push((rel.clone(), mode, new.whole(rel)?));
+            continue;
+        }
+        if whole_always(rel) {
+            manifest.push(add_instruction(rel));
+            members.push((rel.clone(), mode, new.whole(rel)?));
+            continue;
+        }
+        match new.changed(rel, old, member)? {
+            None => {}
+            Some(Content::Patch(patch)) => {
+                manifest.push(patch_instruction(rel));
+                members.push((format!("{rel}.patch"), 0o644, Content::Patch(patch)));
+            }
+            Some(whole) => {
+                manifest.push(add_instruction(rel));
+                members.push((rel.clone(), mode, whole));
+            }
+        }
+    }
+    let paths = new.paths();
+    for rel in paths.iter().rev() {
+        if old.members.contains_key(*rel) {
+            continue;
+        }
+        update::check_name(update::MANIFEST, rel)?;
+        manifest.push(if update::is_add_if_not(rel) {
+            format!("add-if-not \"{rel}\" \"{rel}\"")
+        } else {
+            add_instruction(rel)
+        });
+        members.push(((*rel).to_owned(), new.mode(rel), new.whole(rel)?));
+    }
+    for rel in removes {
+        update::check_name(update::MANIFEST, rel)?;
+        manifest.push(format!("remove \"{rel}\""));
+    }
+    if let Some(text) = new.removed_files() {
+        manifest.extend(update::removed_files_instructions(&text)?);
+    }
+    let new_dirs = dirs(paths.iter().copied());
+    let old_dirs = dirs(old.members.keys().map(String::as_str));
+    for dir in old_dirs.iter().rev() {
+        if !new_dirs.contains(dir) {
+            update::check_name(update::MANIFEST, dir)?;
+            manifest.push(format!("rmdir \"{dir}/\""));
+        }
+    }
+    // The top-level firefox.exe is replaced last.
+    let (last, mut manifest): (Vec<String>, Vec<String>) = manifest
+        .into_iter()
+        .partition(|line| line.ends_with("\"firefox.exe\""));
+    manifest.extend(last);
+    let mut text = manifest.join("\n");
+    text.push('\n');
+
+    let wrap = write_error("the partial MAR");
+    let mut writer = MarWriter::new(std::io::Cursor::new(Vec::new()), info).map_err(&wrap)?;
+    let manifest_xz = XzBlocks::encode(text.as_bytes(), manifest_options).map_err(&wrap)?;
+    writer
+        .append_with(update::MANIFEST, 0o644, |w| write_xz(w, &[&manifest_xz]))
+        .map_err(&wrap)?;
+    for (name, mode, content) in &members {
+        let pieces = content.pieces();
+        writer
+            .append_with(name, mode & 0o777, |w| write_xz(w, &pieces))
+            .map_err(&wrap)?;
+    }
+    Ok(writer.finish().map_err(&wrap)?.into_inner())
+}
+
+/// A locale of this run as the new build of its partials.
+struct LocaleFiles<'a, 'b> {
+    pieces: &'a PartialPieces,
+    build: &'a Build<'b>,
+    locale: &'a Locale<'b>,
+    files: BTreeMap<&'a str, &'a Item>,
+}
+
+impl NewFiles for LocaleFiles<'_, '_> {
+    fn paths(&self) -> Vec<&str> {
+        self.files.keys().copied().collect()
+    }
+
+    fn contains(&self, rel: &str) -> bool {
+        self.files.contains_key(rel)
+    }
+
+    fn mode(&self, rel: &str) -> u32 {
+        self.files
+            .get(rel)
+            .map_or(0o644, |item| item_mode(self.build, item))
+    }
+
+    fn whole(&self, rel: &str) -> Result<Content> {
+        match self.files.get(rel) {
+            Some(item) => self.pieces.whole_item(self.build, item),
+            None => Ok(Content::Whole(Vec::new())),
+        }
+    }
+
+    fn changed(&self, rel: &str, old: &FromBuild, member: &FromMember) -> Result<Option<Content>> {
+        let (build, pieces) = (self.build, self.pieces);
+        let Some(item) = self.files.get(rel) else {
+            return Ok(None);
+        };
+        match item {
+            Item::Member(m) if pieces.fixed_sha.contains_key(m) => {
+                pieces.member_action(build, old, rel, *m)
+            }
+            Item::Jar {
+                jar, locale: tail, ..
+            } => {
+                let old_data = member.data(&old.path, rel)?;
+                pieces.jar_action(build, *jar, tail, &old_data, self.locale.code, old, rel)
+            }
+            _ => {
+                let new = item_bytes(build, item);
+                let old_data = member.data(&old.path, rel)?;
+                if old_data[..] == new[..] {
+                    return Ok(None);
+                }
+                let patch = pieces
+                    .patch_whole(&old_data, &new)
+                    .map_err(|reason| diff_error(old, rel, reason))?;
+                let whole = Arc::new(
+                    XzBlocks::encode(&new, pieces.file_options)
+                        .map_err(write_error("the partial MAR"))?,
+                );
+                Ok(Some(smaller(patch, vec![whole])))
+            }
+        }
+    }
+
+    fn removed_files(&self) -> Option<String> {
+        let item = self.files.get("removed-files")?;
+        Some(String::from_utf8_lossy(&item_bytes(self.build, item)).into_owned())
+    }
+}
+
 /// A member's content: a patch or the whole file, as xz pieces.
 #[derive(Clone)]
 enum Content {
@@ -942,6 +943,115 @@ impl Content {
             Content::Whole(pieces) => pieces.iter().map(|p| p.as_ref()).collect(),
         }
     }
+}
+
+/// The SHA-256 of an old member's bytes through `memo` (keyed by the SHA-256 of its stored
+/// bytes), decompressing it only the first time those are seen.
+fn old_sha(
+    memo: &Memo<Sha, std::result::Result<Sha, String>>,
+    old: &FromBuild,
+    rel: &str,
+    member: &FromMember,
+) -> Result<Sha> {
+    let key = sha256(&[member.stored()]);
+    memo.get(&key, || {
+        member
+            .data(&old.path, rel)
+            .map(|d| sha256(&[&d]))
+            .map_err(|e| crate::error::chain(&e))
+    })
+    .map_err(|reason| Error::FromBuild {
+        path: old.path.clone(),
+        reason,
+    })
+}
+
+/// The xz'd patch of `old → new`, diffed whole.
+fn patch_whole(old: &[u8], new: &[u8], options: XzOptions) -> Shared<XzPatch> {
+    let patch = mbdiff::diff(old, new).map_err(|e| e.to_string())?;
+    let bytes = patch.to_bytes(old).map_err(|e| e.to_string())?;
+    let xz = encode_xz(&[&bytes], MAR_BLOCK, options)
+        .map_err(|e| e.to_string())?
+        .remove(0);
+    Ok(Arc::new(XzPatch {
+        pieces: vec![Arc::new(xz)],
+    }))
+}
+
+/// The head of a split patch: `old_prefix → new_prefix`, its last seek moved to the end of
+/// `old_prefix` (where the tail's patch starts), xz'd in pieces.
+fn head_patch(old_prefix: &[u8], new_prefix: &[u8], options: XzOptions) -> Shared<JarHead> {
+    let patch = mbdiff::diff(old_prefix, new_prefix).map_err(|e| e.to_string())?;
+    let controls = mbdiff::join_controls(&patch.controls, old_prefix.len() as u64, &[])
+        .map_err(|e| e.to_string())?;
+    let parts = [
+        mbdiff::encode_controls(&controls),
+        patch.diff.clone(),
+        patch.extra.clone(),
+    ];
+    let inputs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
+    let mut xz = encode_xz(&inputs, MAR_BLOCK, options)
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .map(Arc::new);
+    let (Some(controls_xz), Some(diff_xz), Some(extra_xz)) = (xz.next(), xz.next(), xz.next())
+    else {
+        return Err("the xz encoder returned too few pieces".into());
+    };
+    Ok(Arc::new(JarHead {
+        controls,
+        controls_xz,
+        diff_len: patch.diff.len(),
+        diff_xz,
+        extra_len: patch.extra.len(),
+        extra_xz,
+    }))
+}
+
+/// The patch of `old → new prefix ‖ new_tail`: the shared `head` (of `old[..split]` to a
+/// prefix of `new_prefix_len` bytes) joined with the diff of `old[split..] → new_tail`.
+fn joined_patch(
+    head: &JarHead,
+    old: &[u8],
+    split: usize,
+    new_prefix_len: usize,
+    new_tail: &[u8],
+    options: XzOptions,
+) -> packagers::Result<XzPatch> {
+    let own = mbdiff::diff(&old[split..], new_tail)?;
+    let controls = [&head.controls[..], &own.controls].concat();
+    let new_len = (new_prefix_len + new_tail.len()) as u64;
+    let header = Header::new(
+        old,
+        new_len,
+        &controls,
+        head.diff_len + own.diff.len(),
+        head.extra_len + own.extra.len(),
+    )?;
+    let own_parts = [
+        header.to_bytes().to_vec(),
+        mbdiff::encode_controls(&own.controls),
+        own.diff,
+        own.extra,
+    ];
+    let mut xz = Vec::with_capacity(own_parts.len());
+    for part in &own_parts {
+        xz.push(Arc::new(XzBlocks::encode(part, options)?));
+    }
+    let [header_xz, controls_xz, diff_xz, extra_xz]: [Arc<XzBlocks>; 4] = xz
+        .try_into()
+        .unwrap_or_else(|_| unreachable!("four parts, four pieces"));
+    Ok(XzPatch {
+        pieces: vec![
+            header_xz,
+            head.controls_xz.clone(),
+            controls_xz,
+            head.diff_xz.clone(),
+            diff_xz,
+            head.extra_xz.clone(),
+            extra_xz,
+        ],
+    })
 }
 
 /// The patch, unless the whole file xz'd is no larger (`make_incremental_update.sh` keeps

@@ -1,0 +1,216 @@
+//! Thunderbird, end to end on the real build of `tests/tools/make-thunderbird-corpus.sh`
+//! (Debian's `thunderbird` 153.8 in Mozilla's tarball layout and its `thunderbird-l10n-*`
+//! langpacks): one jar, no `browser/`, no `default.locale` in en-US, its own names.
+//!
+//! Set `L10N_REPACK_CORPUS_TB` to the corpus directory. Without it the tests skip loudly;
+//! under `CI=true` they fail, since `.ci/run` builds it.
+
+use std::path::{Path, PathBuf};
+
+use crate::util::*;
+
+/// RTL, CJK and a Latin script.
+const LOCALES: &[&str] = &["ar", "fr", "ja"];
+
+fn corpus() -> Option<PathBuf> {
+    let dir = std::env::var_os("L10N_REPACK_CORPUS_TB").map(PathBuf::from);
+    if dir.is_none() {
+        assert!(
+            !in_ci(),
+            "L10N_REPACK_CORPUS_TB is not set; .ci/run must build the Thunderbird corpus"
+        );
+        eprintln!(
+            "SKIPPED: set L10N_REPACK_CORPUS_TB to a make-thunderbird-corpus.sh output to run \
+             this test"
+        );
+    }
+    dir
+}
+
+fn input(corpus: &Path) -> PathBuf {
+    std::fs::read_dir(corpus.join("en-US"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".en-US.linux-x86_64.tar.bz2"))
+        .expect("the Thunderbird corpus has its tarball")
+}
+
+/// The version in the corpus tarball's name (`153.8.0esr`).
+fn version(input: &Path) -> String {
+    let name = input.file_name().unwrap().to_string_lossy().into_owned();
+    name.strip_prefix("thunderbird-")
+        .and_then(|r| r.strip_suffix(".en-US.linux-x86_64.tar.bz2"))
+        .expect("thunderbird-<version>.en-US.linux-x86_64.tar.bz2")
+        .to_owned()
+}
+
+#[test]
+fn real_thunderbird_repacks_into_its_own_names_and_starts_in_its_locale() {
+    let Some(corpus) = corpus() else { return };
+    if !(have("tar") && have("bzip2") && have("mar")) {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let input = input(&corpus);
+    let version = version(&input);
+    let out = tmp.path().join("out");
+    let run = repack_input(
+        &input,
+        &corpus.join("xpi"),
+        &out,
+        &[
+            "--locales",
+            &LOCALES.join(","),
+            "--formats",
+            "tar.bz2,mar",
+            "--verify",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["product"], "thunderbird");
+
+    for locale in LOCALES {
+        let stem = format!("thunderbird-{version}.{locale}.linux-x86_64");
+        let tarball = out.join(format!("{stem}.tar.bz2"));
+        let dest = tmp.path().join(format!("untar-{locale}"));
+        gnu_untar(&tarball, &dest);
+        let app = dest.join("thunderbird");
+        assert!(
+            app.join("application.ini").is_file(),
+            "{locale}: thunderbird/"
+        );
+        assert!(
+            !app.join("browser").exists(),
+            "{locale}: no browser/ appears"
+        );
+        let omni = jar_entries(&app.join("omni.ja"));
+        // libxul's locale and the requested locales, written although en-US has no
+        // default.locale.
+        assert_eq!(
+            omni.get("default.locale").map(Vec::as_slice),
+            Some(format!("{locale}\n").as_bytes()),
+            "{locale}: default.locale"
+        );
+        let multilocale = String::from_utf8_lossy(&omni["res/multilocale.txt"]).into_owned();
+        assert!(
+            multilocale.starts_with(&format!("{locale},")),
+            "{locale}: {multilocale}"
+        );
+        let manifest = String::from_utf8_lossy(&omni[&format!("chrome/chrome.{locale}.manifest")])
+            .into_owned();
+        assert!(
+            manifest.contains(&format!("locale messenger {locale} ")),
+            "{locale}: messenger registered: {manifest}"
+        );
+        assert!(
+            omni.keys()
+                .any(|n| n.starts_with(&format!("localization/{locale}/messenger/"))),
+            "{locale}: Thunderbird's own Fluent files"
+        );
+        // The complete MAR installs the same tree, removed-files included.
+        let mar = out.join(format!("{stem}.complete.mar"));
+        let from_mar = mardor_extract(&mar, &tmp.path().join(format!("mar-{locale}")));
+        let tree = files(&app);
+        for (path, data) in &tree {
+            if path == "precomplete" || path == "removed-files" || from_mar.contains_key(path) {
+                assert!(
+                    from_mar.get(path).is_none_or(|d| d == data),
+                    "{locale}: {path} differs between the tarball and the MAR"
+                );
+            } else {
+                panic!("{locale}: {path} is in the tarball, not in the MAR");
+            }
+        }
+    }
+    if let Some(reported) = start_headless(&tmp.path().join("untar-fr/thunderbird"), tmp.path()) {
+        assert_eq!(reported, "fr", "the repacked Thunderbird starts in French");
+    }
+}
+
+/// Starts the Thunderbird in `app` headless with a throwaway profile and an autoconfig file
+/// that writes `Services.locale.appLocaleAsBCP47` to a file, and returns what it wrote;
+/// `None` (a loud skip) when this machine cannot run it.
+fn start_headless(app: &Path, tmp: &Path) -> Option<String> {
+    let binary = app.join("thunderbird");
+    let probe = std::process::Command::new(&binary)
+        .arg("--version")
+        .output();
+    if !probe.as_ref().is_ok_and(|o| o.status.success()) {
+        assert!(!in_ci(), "CI installs Thunderbird's libraries: {probe:?}");
+        eprintln!(
+            "SKIPPED: {} does not run here ({probe:?})",
+            binary.display()
+        );
+        return None;
+    }
+    let answer = tmp.join("app-locale.txt");
+    std::fs::write(
+        app.join("defaults/pref/autoconfig.js"),
+        "pref(\"general.config.filename\", \"l10n-check.cfg\");\n\
+         pref(\"general.config.obscure_value\", 0);\n\
+         pref(\"general.config.sandbox_enabled\", false);\n",
+    )
+    .unwrap();
+    std::fs::write(
+        app.join("l10n-check.cfg"),
+        format!(
+            "// first line is skipped\n\
+             const {{ Services }} = globalThis;\n\
+             const out = Components.classes[\"@mozilla.org/file/local;1\"]\
+               .createInstance(Components.interfaces.nsIFile);\n\
+             out.initWithPath({path:?});\n\
+             const stream = Components.classes[\"@mozilla.org/network/file-output-stream;1\"]\
+               .createInstance(Components.interfaces.nsIFileOutputStream);\n\
+             stream.init(out, 0x02 | 0x08 | 0x20, 0o644, 0);\n\
+             const text = Services.locale.appLocaleAsBCP47;\n\
+             stream.write(text, text.length);\n\
+             stream.close();\n\
+             Services.startup.quit(Services.startup.eForceQuit);\n",
+            path = answer.display().to_string()
+        ),
+    )
+    .unwrap();
+    let profile = tmp.join("profile");
+    std::fs::create_dir_all(&profile).unwrap();
+    let mut child = std::process::Command::new(&binary)
+        .args(["--headless", "--no-remote", "--profile"])
+        .arg(&profile)
+        .env("MOZ_CRASHREPORTER_DISABLE", "1")
+        .env("HOME", tmp)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let status = child.wait().unwrap();
+    let written = std::fs::read_to_string(&answer)
+        .unwrap_or_else(|e| panic!("thunderbird ({status}) wrote no app locale: {e}"));
+    Some(written.trim().to_owned())
+}
+
+#[test]
+fn a_firefox_langpack_is_refused_by_thunderbird() {
+    let Some(corpus) = corpus() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    // The fixture langpacks are Firefox's.
+    let run = repack_input(
+        &input(&corpus),
+        &fixtures().join("xpi"),
+        &out,
+        &["--locales", "fr"],
+    );
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("langpack for firefox")
+            && run.stdout.contains("this build is Thunderbird"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr.contains("no locale can be repacked"),
+        "{}",
+        run.stderr
+    );
+}
