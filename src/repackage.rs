@@ -184,7 +184,7 @@ impl Repackage<'_> {
                 self.partial_from.clone(),
                 &channel,
                 self.platform.x86_bcj(),
-            )?)
+            ))
         };
         let writer = MarJob {
             ref_files: &ref_files,

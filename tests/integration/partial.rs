@@ -731,4 +731,32 @@ fn repackage_writes_partials_for_signed_packages() {
     ]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("--partial-from"), "{}", run.stderr);
+
+    // A damaged from-build fails its own package alone.
+    let damaged = t.join("from-damaged");
+    copy_tree(&from, &damaged);
+    let de_mar = damaged.join("update/linux-x86_64/de/firefox-139.0.complete.mar");
+    let bytes = std::fs::read(&de_mar).unwrap();
+    std::fs::write(&de_mar, &bytes[..bytes.len() / 2]).unwrap();
+    let out = t.join("mars-damaged");
+    let run = l10n_repack(&[
+        "repackage",
+        "-q",
+        "-o",
+        out.to_str().unwrap(),
+        "--partial-from",
+        damaged.to_str().unwrap(),
+        &packages[0],
+        &packages[1],
+    ]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("firefox-139.0.complete.mar"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        out.join("firefox-139.0-140.0.fr.linux-x86_64.partial.mar")
+            .is_file()
+    );
 }

@@ -99,30 +99,31 @@ pub(crate) struct SignedPartials {
 }
 
 impl SignedPartials {
-    /// Reads two from-builds of each from-version, for their jars.
-    pub(crate) fn new(from: Vec<FromDir>, channel: &str, x86_bcj: bool) -> Result<SignedPartials> {
+    /// Reads two readable from-builds of each from-version, for their jars. A damaged one is
+    /// passed over here: its own locale's partial reports it.
+    pub(crate) fn new(from: Vec<FromDir>, channel: &str, x86_bcj: bool) -> SignedPartials {
+        let read_jars = |path: &std::path::Path| -> Result<BTreeMap<String, Vec<u8>>> {
+            let build = FromBuild::read(path)?;
+            build
+                .members
+                .iter()
+                .filter(|(rel, _)| is_jar(rel))
+                .map(|(rel, m)| Ok((rel.clone(), m.data(path, rel)?.into_owned())))
+                .collect()
+        };
         let from = from
             .into_iter()
             .map(|dir| {
                 let refs = dir
                     .builds
                     .iter()
+                    .filter_map(|(locale, path)| Some((locale.clone(), read_jars(path).ok()?)))
                     .take(2)
-                    .map(|(locale, path)| {
-                        let build = FromBuild::read(path)?;
-                        let jars = build
-                            .members
-                            .iter()
-                            .filter(|(rel, _)| is_jar(rel))
-                            .map(|(rel, m)| Ok((rel.clone(), m.data(path, rel)?.into_owned())))
-                            .collect::<Result<_>>()?;
-                        Ok((locale.clone(), jars))
-                    })
-                    .collect::<Result<_>>()?;
-                Ok(FromVersion { dir, refs })
+                    .collect();
+                FromVersion { dir, refs }
             })
-            .collect::<Result<_>>()?;
-        Ok(SignedPartials {
+            .collect();
+        SignedPartials {
             channel: channel.to_owned(),
             file_options: XzOptions::mar(x86_bcj),
             patch_options: XzOptions::mar(false),
@@ -131,7 +132,7 @@ impl SignedPartials {
             old_sha: Memo::new(),
             diffs: Memo::new(),
             heads: Memo::new(),
-        })
+        }
     }
 
     /// Diffs, once and in parallel, what the packages share: the reference package against
