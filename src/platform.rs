@@ -126,14 +126,6 @@ impl Platform {
     pub fn takes(self, kind: PackageKind) -> bool {
         self.os == Os::of(kind)
     }
-
-    /// The product in nightly file names: `fennec` for Android, else `firefox`.
-    pub fn product(self) -> &'static str {
-        match self.os {
-            Os::Android => "fennec",
-            Os::Linux | Os::Windows | Os::Mac => "firefox",
-        }
-    }
 }
 
 impl Os {

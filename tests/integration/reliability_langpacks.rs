@@ -715,15 +715,7 @@ fn a_langpack_for_another_product_fails_before_any_shared_work() {
 /// notes are what the test reads), then `extra`.
 fn repack_not_quiet(l10n: &Path, out: &Path, extra: &[&str]) -> Run {
     let input = fixture_build("tar.bz2");
-    let mut args = vec![
-        "repack",
-        "--input",
-        input.to_str().unwrap(),
-        "--l10n",
-        l10n.to_str().unwrap(),
-        "--output-dir",
-        out.to_str().unwrap(),
-    ];
-    args.extend(extra);
+    let mut args = repack_args(&input, l10n, out, extra);
+    args.retain(|a| *a != "--quiet");
     l10n_repack(&args)
 }
