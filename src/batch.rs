@@ -290,6 +290,11 @@ fn repack_locale(
         let pack = LocalePack::load(locale, source)?;
         let app = &build.staged.app;
         let manifest_finding = pack.manifest_finding(&app.name, &app.version, plan.strict)?;
+        let wants_xpi = batch
+            .prepared
+            .iter()
+            .any(|(format, _)| format.packager().needs_langpack_xpi());
+        let langpack_xpi = wants_xpi.then(|| pack.as_xpi()).transpose()?;
         let mut overlay = Overlay::build(build.staged, &build.layout, pack)?;
         if let Some(finding) = manifest_finding {
             overlay.findings.push(finding);
@@ -361,6 +366,7 @@ fn repack_locale(
             code: locale,
             package: &package,
             names: plan.names(locale),
+            langpack: langpack_xpi.as_ref(),
         };
         let mut written = Vec::new();
         for (format, prepared) in &batch.prepared {

@@ -1,4 +1,5 @@
-//! Product and version names: what output names and `report.json` call the build.
+//! Product and version names: what output names and `report.json` call the build, and what
+//! its Debian packages are called ([`Debian`]).
 //!
 //! Each format names its own outputs ([`crate::formats::Packager::name`], from
 //! [`crate::formats::Names`]); the platform's path name is in [`crate::platform`].
@@ -78,6 +79,128 @@ pub fn display_version(app_version: &str, input_file_name: &str) -> String {
     }
 }
 
+/// How Mozilla's Debian packages (`python/mozbuild/mozbuild/repackaging/deb.py`, templates
+/// under `browser/installer/linux/{app,langpack}/debian/`) name and describe this build.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Debian {
+    /// The application's package, and its directory under `usr/lib/`: `RemotingName`
+    /// lowercased (`firefox`, `firefox-esr`), else the product's file name.
+    pub package: String,
+    /// The package version: `<display version>~build<N>`, or `<version>~<BuildID>` for a
+    /// nightly (`a1`) version.
+    pub version: String,
+    /// The application version a langpack package depends on: Thunderbird's packages carry
+    /// the epoch `1:`.
+    pub depends_version: String,
+    /// `<Vendor> <CodeName or Name>`, the start of every description (`Mozilla Firefox`).
+    pub description: String,
+    /// `Maintainer`, as the product's templates have it.
+    pub maintainer: &'static str,
+    /// `Section`: `web`, Thunderbird's `mail`.
+    pub section: &'static str,
+}
+
+/// What [`Debian::of`] reads from `application.ini` (`[App]`).
+#[derive(Clone, Copy, Debug)]
+pub struct DebianSource<'a> {
+    /// `Name`.
+    pub name: &'a str,
+    /// `Vendor`.
+    pub vendor: Option<&'a str>,
+    /// `CodeName`.
+    pub code_name: Option<&'a str>,
+    /// `RemotingName`.
+    pub remoting_name: Option<&'a str>,
+    /// `BuildID`.
+    pub build_id: Option<&'a str>,
+}
+
+impl Debian {
+    /// The Debian names of `product` at `display_version`, as `deb.py` makes them; why not,
+    /// when the version cannot be made (a release version needs `--build-number`, a nightly
+    /// one the BuildID) or `RemotingName` is no package name.
+    pub fn of(
+        app: DebianSource<'_>,
+        product: &Product,
+        display_version: &str,
+        build_number: Option<u32>,
+    ) -> Result<Debian, String> {
+        let package = app
+            .remoting_name
+            .map_or_else(|| product.file.clone(), str::to_ascii_lowercase);
+        if !is_package_name(&package) {
+            return Err(format!(
+                "application.ini's RemotingName {package:?} is no Debian package name \
+                 (lowercase letters, digits, '+', '-', '.'); the build cannot be packaged as a .deb"
+            ));
+        }
+        let version = if display_version.contains('a') {
+            let id = app.build_id.ok_or_else(|| {
+                format!(
+                    "{display_version} is a nightly version, versioned <version>~<BuildID> as a \
+                     .deb, and application.ini has no BuildID"
+                )
+            })?;
+            format!("{display_version}~{id}")
+        } else {
+            let n = build_number.ok_or_else(|| {
+                format!(
+                    "a .deb of {display_version} is versioned {display_version}~build<N>: give \
+                     --build-number N (the release's build number)"
+                )
+            })?;
+            format!("{display_version}~build{n}")
+        };
+        let thunderbird = product.file == "thunderbird";
+        let epoch = [
+            "thunderbird",
+            "thunderbird-nightly",
+            "thunderbird-beta",
+            "thunderbird-esr",
+        ]
+        .contains(&package.as_str());
+        Ok(Debian {
+            depends_version: if epoch {
+                format!("1:{version}")
+            } else {
+                version.clone()
+            },
+            description: format!(
+                "{} {}",
+                app.vendor.unwrap_or("Mozilla"),
+                app.code_name.unwrap_or(app.name)
+            ),
+            maintainer: if thunderbird {
+                "Daniel Darnell <tb-builds@thunderbird.net>"
+            } else {
+                "Mozilla <release@mozilla.com>"
+            },
+            section: if thunderbird { "mail" } else { "web" },
+            package,
+            version,
+        })
+    }
+
+    /// A locale's langpack package: `<package>-l10n-<locale, lowercased>` (`firefox-l10n-pt-br`).
+    pub fn langpack_package(&self, locale: &str) -> String {
+        format!("{}-l10n-{}", self.package, locale.to_ascii_lowercase())
+    }
+}
+
+/// Whether `name` is a Debian package name (deb-control(5): lowercase letters, digits, `+`,
+/// `-`, `.`; at least two characters, starting with a letter or digit).
+fn is_package_name(name: &str) -> bool {
+    name.len() >= 2
+        && name.len() <= 100
+        && name
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"+-.".contains(&b))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,6 +232,64 @@ mod tests {
         assert_eq!(
             display_version("140.0", "firefox-140.0.en-US.linux-x86_64.tar.bz2"),
             "140.0"
+        );
+    }
+
+    fn source<'a>(name: &'a str, remoting: Option<&'a str>) -> DebianSource<'a> {
+        DebianSource {
+            name,
+            vendor: Some("Mozilla"),
+            code_name: None,
+            remoting_name: remoting,
+            build_id: Some("20230222000000"),
+        }
+    }
+
+    #[test]
+    fn debian_names_follow_deb_py() {
+        let firefox = Product::firefox();
+        let deb = Debian::of(
+            source("Firefox", Some("firefox-esr")),
+            &firefox,
+            "153.7.0esr",
+            Some(2),
+        )
+        .unwrap();
+        assert_eq!(deb.package, "firefox-esr");
+        assert_eq!(deb.version, "153.7.0esr~build2");
+        assert_eq!(deb.depends_version, deb.version);
+        assert_eq!(deb.description, "Mozilla Firefox");
+        assert_eq!(deb.langpack_package("pt-BR"), "firefox-esr-l10n-pt-br");
+        // deb.py's tests: nightly versions take the BuildID, others the build number.
+        let nightly = Debian::of(source("Firefox", None), &firefox, "112.0a1", None).unwrap();
+        assert_eq!(nightly.version, "112.0a1~20230222000000");
+        assert_eq!(nightly.package, "firefox");
+        let err = Debian::of(source("Firefox", None), &firefox, "112.0", None).unwrap_err();
+        assert!(err.contains("--build-number"), "{err}");
+        assert!(
+            Debian::of(
+                source("Firefox", Some("Fire Fox")),
+                &firefox,
+                "1.0",
+                Some(1)
+            )
+            .is_err()
+        );
+        let tb = Product::named(
+            "thunderbird",
+            crate::platform::Platform::named("linux64").unwrap(),
+        );
+        let deb = Debian::of(
+            source("Thunderbird", Some("thunderbird")),
+            &tb,
+            "153.8.0esr",
+            Some(1),
+        )
+        .unwrap();
+        assert_eq!(deb.depends_version, "1:153.8.0esr~build1");
+        assert_eq!(
+            (deb.section, deb.description.as_str()),
+            ("mail", "Mozilla Thunderbird")
         );
     }
 }

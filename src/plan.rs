@@ -130,6 +130,8 @@ pub struct RepackPlan {
     /// The input's signatures that staging left out (APK input); set by
     /// [`RepackPlan::apply_build`].
     pub removed_signatures: Vec<String>,
+    /// The build's Debian package names (`deb-l10n`), once the build is read.
+    pub debian: Option<naming::Debian>,
     /// Per-locale NSIS binaries (`--installer-dir`).
     pub installer_dir: Option<PathBuf>,
 }
@@ -371,6 +373,7 @@ impl RepackPlan {
             shared_cache: args.shared_cache.clone(),
             input_sha256: String::new(),
             removed_signatures: Vec::new(),
+            debian: None,
         })
     }
 
@@ -408,6 +411,26 @@ impl RepackPlan {
             )));
         }
         self.product = product;
+        let app = &staged.app;
+        let debian = naming::Debian::of(
+            naming::DebianSource {
+                name: &app.name,
+                vendor: app.vendor.as_deref(),
+                code_name: app.code_name.as_deref(),
+                remoting_name: app.remoting_name.as_deref(),
+                build_id: app.build_id.as_deref(),
+            },
+            &self.product,
+            &self.version,
+            self.build_number,
+        );
+        self.debian = match debian {
+            Ok(debian) => Some(debian),
+            Err(why) if asks_for(&self.formats, &formats::langpack_deb::LangpackDeb) => {
+                return Err(Error::Usage(format!("--formats deb-l10n: {why}")));
+            }
+            Err(_) => None,
+        };
         self.input_sha256 = crate::output::sha256_file(&self.input)?;
         self.mtime = member_time(self.source_date_epoch, staged);
         self.removed_signatures = staged.removed_signatures.clone();
@@ -434,6 +457,7 @@ impl RepackPlan {
             platform: self.platform(),
             release: self.release,
             from: None,
+            debian: self.debian.as_ref(),
         }
     }
 
@@ -664,6 +688,7 @@ mod tests {
             shared_cache: None,
             input_sha256: "00".into(),
             removed_signatures: Vec::new(),
+            debian: None,
             installer_dir: Some("nsis".into()),
         }
     }

@@ -102,6 +102,13 @@ pub enum Error {
         reason: String,
     },
 
+    /// A Debian package (`.deb`) could not be read or written.
+    #[error("deb: {reason}")]
+    Deb {
+        /// What was wrong.
+        reason: String,
+    },
+
     /// A tar archive could not be read or written.
     #[error("tar: {reason}")]
     Tar {

@@ -308,18 +308,15 @@ impl DosTime {
 
     /// The DOS time of `secs` since 1970 (UTC), clamped to DOS's 1980–2107 range.
     pub fn from_unix(secs: u64) -> DosTime {
-        let days = secs / 86_400;
-        let rest = secs % 86_400;
-        // Civil date from days since 1970 (Howard Hinnant's algorithm).
-        let z = days + 719_468;
-        let era = z / 146_097;
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = doy - (153 * mp + 2) / 5 + 1;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 };
-        let year = yoe + era * 400 + u64::from(month <= 2);
+        let crate::civil::Civil {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+            ..
+        } = crate::civil::Civil::from_unix(secs);
         if year < 1980 {
             return DosTime {
                 time: 0,
@@ -332,7 +329,6 @@ impl DosTime {
                 date: (127 << 9) | (12 << 5) | 31,
             };
         }
-        let (hour, minute, second) = (rest / 3600, rest / 60 % 60, rest % 60);
         DosTime {
             time: ((hour << 11) | (minute << 5) | (second / 2)) as u16,
             date: (((year - 1980) << 9) | (month << 5) | day) as u16,

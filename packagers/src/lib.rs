@@ -15,6 +15,9 @@
 //! - [`udif`]: UDIF disk images (`.dmg`): partitions read, one written from chunks.
 //! - [`apk`]: Android packages: aligned, unsigned zips; signatures found and left out.
 //! - [`piece`]: how pieces are stored by the shared-piece cache (one serializer).
+//! - [`civil`]: calendar dates of Unix times (zip times, Debian changelogs).
+//! - [`deb`]: Debian binary packages (`ar` of `debian-binary`, `control.tar.xz`,
+//!   `data.tar.xz`): written from their parts and read back.
 //! - [`jar`]: the zip layout of Mozilla's `omni.ja`: reading (plain and optimized
 //!   layouts) and writing entries from their raw compressed bytes.
 //!
@@ -24,6 +27,8 @@
 
 pub mod apk;
 pub mod bzip2;
+pub mod civil;
+pub mod deb;
 pub mod deflate;
 mod error;
 pub mod hfs;

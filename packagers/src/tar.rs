@@ -40,6 +40,19 @@ pub enum TarKind<'a> {
 /// needed, then the ustar/GNU header. The member's data (for files) and its padding are the
 /// caller's to append; see [`padding`].
 pub fn append_header(out: &mut Vec<u8>, path: &str, kind: TarKind<'_>, mode: u32, mtime: u64) {
+    append_header_owned(out, path, kind, mode, mtime, "");
+}
+
+/// [`append_header`] with `owner` as the user and group name (ids stay 0): `root`, as
+/// `dpkg-deb --root-owner-group` writes a package's members.
+pub fn append_header_owned(
+    out: &mut Vec<u8>,
+    path: &str,
+    kind: TarKind<'_>,
+    mode: u32,
+    mtime: u64,
+    owner: &str,
+) {
     if path.len() > 100 {
         append_long_link(out, EntryType::GNULongName, path);
     }
@@ -49,6 +62,9 @@ pub fn append_header(out: &mut Vec<u8>, path: &str, kind: TarKind<'_>, mode: u32
         append_long_link(out, EntryType::GNULongLink, target);
     }
     let mut header = base_header(mode, mtime);
+    let gnu = header.as_gnu_mut().expect("a GNU header has GNU fields");
+    set_truncated(&mut gnu.uname, owner);
+    set_truncated(&mut gnu.gname, owner);
     let (entry_type, size) = match kind {
         TarKind::File { size } => (EntryType::Regular, size),
         TarKind::Dir => (EntryType::Directory, 0),

@@ -57,9 +57,10 @@ pub struct RepackArgs {
 
     /// Output formats, comma-separated: tar.bz2, tar.xz (Linux packages), zip, installer
     /// (Windows package and full installer), dmg (macOS disk image), mar (the complete
-    /// update), partial (the partial updates of --partial-from, which adds it), dir (the
-    /// unpacked tree, to run right away). Default: tar.bz2 on Linux, zip
-    /// on Windows, dmg on macOS.
+    /// update), partial (the partial updates of --partial-from, which adds it), deb-l10n
+    /// (the langpack .deb of Mozilla's APT repository, Linux; needs --build-number), dir
+    /// (the unpacked tree, to run right away). Default: tar.bz2 on Linux, zip on Windows,
+    /// dmg on macOS.
     #[arg(long, value_delimiter = ',')]
     pub formats: Option<Vec<String>>,
 
@@ -118,8 +119,9 @@ pub struct RepackArgs {
     #[arg(long)]
     pub version: Option<String>,
 
-    /// The release's build number, recorded in manifest.json.
-    #[arg(long, value_name = "N", requires = "release")]
+    /// The release's build number: recorded in manifest.json, and the .deb version's
+    /// `~build<N>`.
+    #[arg(long, value_name = "N")]
     pub build_number: Option<u32>,
 
     /// Fail a locale (exit 1, nothing written for it) whose missing strings are more than

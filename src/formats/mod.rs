@@ -16,6 +16,7 @@ pub mod check;
 pub mod dir;
 pub mod dmg;
 pub mod installer;
+pub mod langpack_deb;
 pub mod mar;
 pub mod partial;
 pub mod tarball;
@@ -50,6 +51,7 @@ pub static FORMATS: &[&dyn Packager] = &[
     &apk::Apk,
     &mar::Mar,
     &partial::Partial,
+    &langpack_deb::LangpackDeb,
     &dir::Dir,
 ];
 
@@ -78,6 +80,11 @@ pub trait Packager: Sync {
     /// (none, unless it says so).
     fn options(&self, _settings: &Settings) -> Vec<ByteOption> {
         Vec::new()
+    }
+
+    /// Whether its outputs hold the locale's langpack as an add-on ([`Locale::langpack`]).
+    fn needs_langpack_xpi(&self) -> bool {
+        false
     }
 
     /// Whether the format has pieces worth caching (a tree written as it is has none).
@@ -326,6 +333,8 @@ pub struct Names<'a> {
     pub release: bool,
     /// The display version a partial MAR updates from.
     pub from: Option<&'a str>,
+    /// The build's Debian package names, when a `.deb` is asked for.
+    pub debian: Option<&'a crate::naming::Debian>,
 }
 
 impl Names<'_> {
@@ -410,6 +419,9 @@ pub struct Locale<'a> {
     pub package: &'a LocalePackage,
     /// What its output names are made of.
     pub names: Names<'a>,
+    /// Its langpack as an add-on, when a format asks for it
+    /// ([`Packager::needs_langpack_xpi`]).
+    pub langpack: Option<&'a crate::l10n::langpack::LangpackXpi>,
 }
 
 /// Where an output goes: its name inside the output directory.
@@ -538,6 +550,7 @@ mod tests {
             platform,
             release,
             from: None,
+            debian: None,
         };
         Format::parse(id).unwrap().packager().name(&names)
     }

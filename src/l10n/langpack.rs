@@ -123,6 +123,20 @@ pub struct LocalePack {
     pub source: LangpackSource,
     /// Files by flat-layout path. `META-INF/` (signatures) is left out.
     pub files: BTreeMap<String, Vec<u8>>,
+    /// The XPI's bytes as read, signature included (for an XPI source).
+    pub xpi: Option<Vec<u8>>,
+}
+
+/// A langpack as an add-on: what Mozilla's langpack `.deb` installs.
+#[derive(Clone, Debug)]
+pub struct LangpackXpi {
+    /// Its gecko id (`langpack-fr@firefox.mozilla.org`), from its `manifest.json`: the
+    /// file name Firefox finds it under in `distribution/extensions/`.
+    pub id: String,
+    /// Its `manifest.json` `description`.
+    pub description: Option<String>,
+    /// The XPI: the file given, byte for byte, or one built from a flat directory.
+    pub bytes: Vec<u8>,
 }
 
 /// Finds langpacks under `path`: a single XPI, a single flat directory (one that has
@@ -191,9 +205,12 @@ pub fn discover(path: &Path) -> Result<BTreeMap<String, LangpackSource>> {
 impl LocalePack {
     /// Reads the langpack of `locale` from `source`.
     pub fn load(locale: &str, source: &LangpackSource) -> Result<LocalePack> {
-        let files = match source {
-            LangpackSource::Xpi(path) => read_xpi(path)?,
-            LangpackSource::Dir(path) => read_dir(path)?,
+        let (files, xpi) = match source {
+            LangpackSource::Xpi(path) => {
+                let (files, bytes) = read_xpi(path)?;
+                (files, Some(bytes))
+            }
+            LangpackSource::Dir(path) => (read_dir(path)?, None),
         };
         if files.is_empty() {
             return Err(Error::Langpack {
@@ -211,8 +228,74 @@ impl LocalePack {
             locale: locale.to_owned(),
             source: source.clone(),
             files,
+            xpi,
         })
     }
+
+    /// The langpack as an add-on: the XPI given, or for a flat directory a deterministic
+    /// XPI of its files (sorted, deflated, mozpack's fixed time; unsigned, so a release
+    /// Firefox, which requires signed langpacks, will not load it). Its `manifest.json`
+    /// must give the gecko id Firefox installs it under.
+    pub fn as_xpi(&self) -> Result<LangpackXpi> {
+        let bad = |reason: String| Error::Langpack {
+            path: self.source.path().to_owned(),
+            reason,
+        };
+        let Manifest::Parsed(manifest) = Manifest::of(&self.files) else {
+            return Err(bad(
+                "a langpack package needs the langpack's manifest.json (its gecko id names \
+                 the installed XPI); give the langpack XPI, or add its manifest.json"
+                    .into(),
+            ));
+        };
+        let id = ["browser_specific_settings", "applications"]
+            .iter()
+            .find_map(|key| manifest.get(key)?.get("gecko")?.get("id")?.as_str())
+            .filter(|id| is_add_on_id(id))
+            .ok_or_else(|| {
+                bad(
+                    "manifest.json gives no gecko id such as langpack-fr@firefox.mozilla.org \
+                     (browser_specific_settings.gecko.id); fix the manifest"
+                        .into(),
+                )
+            })?
+            .to_owned();
+        let description = manifest
+            .get("description")
+            .and_then(|d| d.as_str())
+            .map(str::to_owned);
+        let bytes = match &self.xpi {
+            Some(bytes) => bytes.clone(),
+            None => {
+                let mut buffers = vec![Vec::new(); self.files.len()];
+                let entries = self
+                    .files
+                    .iter()
+                    .zip(&mut buffers)
+                    .map(|((name, data), buf)| {
+                        jar::RawEntry::compress(name, data, jar::Method::Deflated, 0o100644, buf)
+                    })
+                    .collect::<packagers::Result<Vec<_>>>()
+                    .map_err(|e| bad(e.to_string()))?;
+                jar::write_jar(&entries).map_err(|e| bad(e.to_string()))?
+            }
+        };
+        Ok(LangpackXpi {
+            id,
+            description,
+            bytes,
+        })
+    }
+}
+
+/// Whether `id` can name a file: `name@domain`, letters, digits and `-._@{}` only.
+fn is_add_on_id(id: &str) -> bool {
+    (3..=200).contains(&id.len())
+        && id.contains('@')
+        && !id.starts_with('.')
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._@{}".contains(&b))
 }
 
 impl LocalePack {
@@ -435,7 +518,11 @@ fn dir_locale(path: &Path) -> Option<String> {
         .find(|code| is_locale_code(code))
 }
 
-fn read_xpi(path: &Path) -> Result<BTreeMap<String, Vec<u8>>> {
+/// A langpack's files by flat-layout path.
+type Files = BTreeMap<String, Vec<u8>>;
+
+/// The files of the XPI at `path`, and its bytes.
+fn read_xpi(path: &Path) -> Result<(Files, Vec<u8>)> {
     let bad = |reason: String| Error::Langpack {
         path: path.to_owned(),
         reason,
@@ -476,7 +563,7 @@ fn read_xpi(path: &Path) -> Result<BTreeMap<String, Vec<u8>>> {
             return Err(bad(format!("{name} appears twice; the XPI is malformed")));
         }
     }
-    Ok(files)
+    Ok((files, bytes))
 }
 
 fn read_dir(path: &Path) -> Result<BTreeMap<String, Vec<u8>>> {

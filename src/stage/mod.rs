@@ -131,6 +131,12 @@ pub struct AppInfo {
     pub build_id: Option<String>,
     /// `Name`, e.g. `Firefox`.
     pub name: String,
+    /// `Vendor`, e.g. `Mozilla`.
+    pub vendor: Option<String>,
+    /// `CodeName`, e.g. `Firefox Developer Edition` (most builds have none).
+    pub code_name: Option<String>,
+    /// `RemotingName`, e.g. `firefox-esr`: the Linux packages' name (`usr/lib/firefox-esr`).
+    pub remoting_name: Option<String>,
 }
 
 /// A jar of the en-US build, parsed.
@@ -522,6 +528,9 @@ pub fn parse_application_ini(bytes: &[u8]) -> Option<AppInfo> {
         version: values.remove("Version").filter(|v| !v.is_empty())?,
         build_id: values.remove("BuildID"),
         name: values.remove("Name").unwrap_or_else(|| "Firefox".into()),
+        vendor: values.remove("Vendor"),
+        code_name: values.remove("CodeName"),
+        remoting_name: values.remove("RemotingName"),
     })
 }
 
@@ -620,6 +629,8 @@ mod tests {
         assert_eq!(app.version, "153.7.0");
         assert_eq!(app.build_id.as_deref(), Some("20261103151912"));
         assert_eq!(app.name, "Firefox");
+        assert_eq!(app.vendor.as_deref(), Some("Mozilla"));
+        assert_eq!(app.remoting_name, None);
         assert_eq!(parse_application_ini(b"[Gecko]\nVersion=1\n"), None);
         let bom = parse_application_ini(b"\xEF\xBB\xBF[App]\nVersion=140.0\n").unwrap();
         assert_eq!(bom.version, "140.0");
@@ -631,6 +642,9 @@ mod tests {
             version: version.into(),
             build_id: build_id.map(Into::into),
             name: name.into(),
+            vendor: None,
+            code_name: None,
+            remoting_name: None,
         };
         assert_eq!(
             app("153.7.0", Some("20261103151912"), "Firefox").check(),

@@ -4,9 +4,9 @@
 //!
 //! One test runs the binary on the fixtures once per platform and format set (Linux from the
 //! `.tar.bz2` and from the `.tar.xz` input, Windows zip + installer + MAR, macOS dmg + MAR
-//! and the other two dmg compressions, Android APK, and a `--release` Linux run), every
-//! locale the fixtures have, with `-j 2` and an empty environment (no `SOURCE_DATE_EPOCH`,
-//! no `L10N_REPACK_*` test hooks). It hashes every file of each output directory, checksum
+//! and the other two dmg compressions, Android APK, Linux langpack `.deb`s, and a `--release`
+//! Linux run), every locale the fixtures have, with `-j 2` and an empty environment (no
+//! `SOURCE_DATE_EPOCH`, no `L10N_REPACK_*` test hooks). It hashes every file of each output directory, checksum
 //! files included, as lines `<run> <relative path> <sha256>`, sorted. Left out are the files
 //! that legitimately differ between two identical runs: `report.json` (timings, the
 //! options as given) and the resume records under `.l10n-repack/` (timings, absolute
@@ -96,6 +96,11 @@ fn cases() -> Vec<Case> {
             &["--formats", "dmg", "--dmg-compression", "zlib"],
         ),
         case("android", ANDROID, &["--formats", "apk"]),
+        case(
+            "linux-deb-l10n",
+            LINUX_BZ2,
+            &["--formats", "deb-l10n", "--build-number", "1"],
+        ),
         case(
             "linux-release",
             LINUX_BZ2,

@@ -7,6 +7,7 @@
 mod agreement;
 mod android;
 mod corpus;
+mod deb;
 mod errors;
 mod formats;
 mod identity;
