@@ -62,11 +62,14 @@ fn real_thunderbird_repacks_into_its_own_names_and_starts_in_its_locale() {
             "--locales",
             &LOCALES.join(","),
             "--formats",
-            "tar.bz2,mar",
+            "tar.bz2,mar,deb-l10n",
+            "--build-number",
+            "1",
             "--verify",
         ],
     );
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    thunderbird_langpack_debs(&out, &corpus, &version);
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest["product"], "thunderbird");
@@ -127,6 +130,50 @@ fn real_thunderbird_repacks_into_its_own_names_and_starts_in_its_locale() {
     if let Some(reported) = start_headless(&tmp.path().join("untar-fr/thunderbird"), tmp.path()) {
         assert_eq!(reported, "fr", "the repacked Thunderbird starts in French");
     }
+}
+
+/// Thunderbird's langpack `.deb`s follow its own templates (`Section: mail`, its
+/// maintainer), under its `RemotingName`, and install the langpack XPI byte for byte.
+fn thunderbird_langpack_debs(out: &Path, corpus: &Path, version: &str) {
+    if !have("dpkg-deb") {
+        return;
+    }
+    // Debian's Thunderbird says RemotingName=thunderbird-default.
+    let deb = out.join(format!(
+        "thunderbird-default-l10n-fr_{version}~build1_all.deb"
+    ));
+    let fields = check(
+        std::process::Command::new("dpkg-deb")
+            .arg("--field")
+            .arg(&deb),
+    );
+    let fields = String::from_utf8_lossy(&fields.stdout).into_owned();
+    for line in [
+        "Package: thunderbird-default-l10n-fr",
+        "Section: mail",
+        "Maintainer: Daniel Darnell <tb-builds@thunderbird.net>",
+        &format!("Depends: thunderbird-default (= {version}~build1)"),
+        "Description: Mozilla Thunderbird - Thunderbird Language Pack for Français (fr) – French",
+    ] {
+        assert!(fields.lines().any(|l| l == line), "{line} in\n{fields}");
+    }
+    let extracted = out.with_file_name("deb-fr");
+    check(
+        std::process::Command::new("dpkg-deb")
+            .arg("--extract")
+            .arg(&deb)
+            .arg(&extracted),
+    );
+    let xpi = "langpack-fr@thunderbird.mozilla.org.xpi";
+    assert_eq!(
+        std::fs::read(
+            extracted
+                .join("usr/lib/thunderbird-default/distribution/extensions")
+                .join(xpi)
+        )
+        .unwrap(),
+        std::fs::read(corpus.join("xpi").join(xpi)).unwrap()
+    );
 }
 
 /// Starts the Thunderbird in `app` headless with a throwaway profile and an autoconfig file
