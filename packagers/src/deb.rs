@@ -25,11 +25,8 @@ use std::io::{Read, Write};
 
 use md5::{Digest, Md5};
 
-use crate::tar::{TarKind, append_header_owned, end_of_archive, padding};
+use crate::tar::{RECORD, TarKind, append_dpkg_header, end_of_archive, padding};
 use crate::{Error, Result};
-
-/// The owner of every member, by name (ids are 0), as `dpkg-deb --root-owner-group` writes.
-const OWNER: &str = "root";
 
 /// The contents of `debian-binary`: format 2.0.
 pub const DEBIAN_BINARY: &[u8] = b"2.0\n";
@@ -130,30 +127,37 @@ impl<'a> DataTree<'a> {
     /// The uncompressed `data.tar`: `./`, then every path in order, times `mtime`.
     pub fn tar(&self, mtime: u64) -> Vec<u8> {
         let mut out = Vec::new();
-        append_header_owned(&mut out, "./", TarKind::Dir, 0o755, mtime, OWNER);
+        append_dpkg_header(&mut out, "./", TarKind::Dir, 0o755, mtime);
         for (parts, entry) in &self.entries {
             let path = format!("./{}", parts.join("/"));
             append_entry(&mut out, &path, entry, mtime);
         }
-        out.extend_from_slice(&end_of_archive());
+        end_archive(&mut out);
         out
     }
+}
+
+/// The end-of-archive marker, then zeros to a whole GNU tar record, as `dpkg-deb`'s tar
+/// ends an archive.
+fn end_archive(out: &mut Vec<u8>) {
+    out.extend_from_slice(&end_of_archive());
+    out.resize(out.len().next_multiple_of(RECORD), 0);
 }
 
 fn append_entry(out: &mut Vec<u8>, path: &str, entry: &DebEntry<'_>, mtime: u64) {
     match entry {
         DebEntry::File { data, mode } => {
             let size = data.len() as u64;
-            append_header_owned(out, path, TarKind::File { size }, *mode, mtime, OWNER);
+            append_dpkg_header(out, path, TarKind::File { size }, *mode, mtime);
             out.extend_from_slice(data);
             out.resize(out.len() + padding(size), 0);
         }
         DebEntry::Symlink { target } => {
             let link = TarKind::Symlink { target };
-            append_header_owned(out, path, link, 0o777, mtime, OWNER);
+            append_dpkg_header(out, path, link, 0o777, mtime);
         }
         DebEntry::Dir => {
-            append_header_owned(out, &format!("{path}/"), TarKind::Dir, 0o755, mtime, OWNER);
+            append_dpkg_header(out, &format!("{path}/"), TarKind::Dir, 0o755, mtime);
         }
     }
 }
@@ -254,7 +258,7 @@ impl Control {
 /// The uncompressed `control.tar`: `./`, `./control`, `./md5sums`.
 pub fn control_tar(control: &str, md5sums: &str, mtime: u64) -> Vec<u8> {
     let mut out = Vec::new();
-    append_header_owned(&mut out, "./", TarKind::Dir, 0o755, mtime, OWNER);
+    append_dpkg_header(&mut out, "./", TarKind::Dir, 0o755, mtime);
     for (name, text) in [("./control", control), ("./md5sums", md5sums)] {
         let entry = DebEntry::File {
             data: text.as_bytes(),
@@ -262,7 +266,7 @@ pub fn control_tar(control: &str, md5sums: &str, mtime: u64) -> Vec<u8> {
         };
         append_entry(&mut out, name, &entry, mtime);
     }
-    out.extend_from_slice(&end_of_archive());
+    end_archive(&mut out);
     out
 }
 

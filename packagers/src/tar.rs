@@ -43,9 +43,31 @@ pub fn append_header(out: &mut Vec<u8>, path: &str, kind: TarKind<'_>, mode: u32
     append_header_owned(out, path, kind, mode, mtime, "");
 }
 
-/// [`append_header`] with `owner` as the user and group name (ids stay 0): `root`, as
-/// `dpkg-deb --root-owner-group` writes a package's members.
-pub fn append_header_owned(
+/// [`append_header`] as the GNU tar inside `dpkg-deb --root-owner-group` writes it: user
+/// and group named `root` (ids 0), and the checksum field in GNU tar's own form (six octal
+/// digits, a NUL, a space, where the `tar` crate writes seven digits and a NUL).
+pub fn append_dpkg_header(out: &mut Vec<u8>, path: &str, kind: TarKind<'_>, mode: u32, mtime: u64) {
+    let start = out.len();
+    append_header_owned(out, path, kind, mode, mtime, "root");
+    // Every record appended is a header (long-name records included); each gets GNU's
+    // checksum form. The checksum is the byte sum with the field read as spaces.
+    for record in out[start..].chunks_mut(BLOCK) {
+        if record.len() < BLOCK || !is_header(record) {
+            continue;
+        }
+        record[148..156].fill(b' ');
+        let sum: u32 = record.iter().map(|&b| u32::from(b)).sum();
+        record[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+    }
+}
+
+/// Whether `record` is a header (has the GNU magic) rather than data.
+fn is_header(record: &[u8]) -> bool {
+    &record[257..265] == b"ustar  \0"
+}
+
+/// [`append_header`] with `owner` as the user and group name (ids stay 0).
+fn append_header_owned(
     out: &mut Vec<u8>,
     path: &str,
     kind: TarKind<'_>,
@@ -85,6 +107,10 @@ pub fn padding(len: u64) -> usize {
     // The remainder is below 512, so the cast cannot truncate.
     ((BLOCK as u64 - len % BLOCK as u64) % BLOCK as u64) as usize
 }
+
+/// GNU tar's record size: an archive it writes is a whole number of these (its default
+/// blocking factor, 20).
+pub const RECORD: usize = 20 * BLOCK;
 
 /// The end-of-archive marker: two zero records.
 pub fn end_of_archive() -> [u8; 2 * BLOCK] {

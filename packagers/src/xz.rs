@@ -242,6 +242,84 @@ impl XzBlocks {
         piece_from_stream(&header, body, u64_len(data))
     }
 
+    /// The same blocks with their compressed and uncompressed sizes in each block header,
+    /// as liblzma's multi-threaded encoder writes them (`xz -T0`, and `dpkg-deb` whatever
+    /// its thread count); the compressed data is untouched. A block header is (xz file
+    /// format 1.2.0, §3.1): its size / 4 − 1, the flags (filter count − 1; 0x40 and 0x80
+    /// when the compressed and uncompressed sizes follow as varints), the filter flags,
+    /// zero padding to a multiple of four, and a CRC32 of all of that.
+    ///
+    /// The multi-threaded encoder sizes the header before the block is compressed, with
+    /// room for the largest sizes a block of `max_block` bytes can have
+    /// (`stream_encoder_mt.c`: `lzma_block_header_size` of the output bound and the block
+    /// size), and pads what the real sizes leave. `max_block` is its block size: three
+    /// times the dictionary, 24 MiB for preset 6.
+    pub fn with_sizes_in_headers(&self, max_block: u64) -> Result<XzBlocks> {
+        // liblzma's lzma_block_buffer_bound64: LZMA2 chunks of at most 64 KiB, 3 bytes of
+        // chunk header each, an end byte; plus the largest header and a 64-byte check.
+        let bound = max_block + max_block.div_ceil(1 << 16) * 3 + 1 + 1024 + 64;
+        let reserved_sizes = varint_len(bound) + varint_len(max_block);
+        let mut bytes = Vec::with_capacity(self.bytes.len() + 16 * self.records.len());
+        let mut records = Vec::with_capacity(self.records.len());
+        let mut at = 0usize;
+        for record in &self.records {
+            let block = self
+                .bytes
+                .get(at..at + usize::try_from(record.padded()).unwrap_or(usize::MAX))
+                .ok_or_else(|| xz_error("a block runs past the piece".into()))?;
+            at += block.len();
+            let header_len = (usize::from(block[0]) + 1) * 4;
+            let flags = block[1];
+            if flags & 0x3C != 0 || header_len > block.len() {
+                return Err(xz_error(format!(
+                    "block header flags {flags:02X} are not known"
+                )));
+            }
+            // The filter flags: each an id, a properties size and the properties.
+            let mut reader = Cursor {
+                bytes: &block[..header_len - 4],
+                pos: 2,
+            };
+            if flags & 0x40 != 0 {
+                reader.varint()?;
+            }
+            if flags & 0x80 != 0 {
+                reader.varint()?;
+            }
+            let filters_start = reader.pos;
+            for _ in 0..=(flags & 0x03) {
+                reader.varint()?;
+                let size = reader.varint()?;
+                reader.pos += usize::try_from(size).unwrap_or(usize::MAX);
+            }
+            let filters = block
+                .get(filters_start..reader.pos)
+                .ok_or_else(|| xz_error("a block's filter flags run past its header".into()))?;
+            let compressed = record.unpadded - header_len as u64 - CHECK_LEN;
+            let mut header = vec![0, (flags & 0x03) | 0xC0];
+            push_varint(&mut header, compressed);
+            push_varint(&mut header, record.uncompressed);
+            header.extend_from_slice(filters);
+            let reserved = usize::try_from(2 + reserved_sizes).unwrap_or(0) + filters.len();
+            header.resize(header.len().max(reserved).next_multiple_of(4), 0);
+            header[0] = u8::try_from((header.len() + 4) / 4 - 1)
+                .map_err(|_| xz_error("a block header over 1024 bytes".into()))?;
+            let crc = crc32fast::hash(&header);
+            header.extend_from_slice(&crc.to_le_bytes());
+            records.push(Record {
+                unpadded: record.unpadded - header_len as u64 + header.len() as u64,
+                uncompressed: record.uncompressed,
+            });
+            bytes.extend_from_slice(&header);
+            bytes.extend_from_slice(&block[header_len..]);
+        }
+        Ok(XzBlocks {
+            bytes,
+            records,
+            raw_len: self.raw_len,
+        })
+    }
+
     /// Joins pieces in order.
     pub fn concat(pieces: &[XzBlocks]) -> XzBlocks {
         let bytes = pieces.iter().map(|piece| piece.bytes.len()).sum();
@@ -1087,6 +1165,34 @@ sys.stdout.buffer.write(out)
     #[should_panic(expected = "blocks of 0 bytes")]
     fn block_ranges_reject_empty_blocks() {
         block_ranges(1, 0);
+    }
+
+    #[test]
+    fn sizes_in_headers_decode_to_the_same_data() {
+        let data: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 251) as u8).collect();
+        for options in [XzOptions::mar(false), XzOptions::mar(true)] {
+            let plain = XzBlocks::encode(&data, options).unwrap();
+            let sized = plain.with_sizes_in_headers(24 << 20).unwrap();
+            let header_len = (usize::from(sized.bytes[0]) + 1) * 4;
+            // Flags: both sizes present; the header's CRC32 matches.
+            assert_eq!(sized.bytes[1] & 0xC0, 0xC0);
+            assert_eq!(
+                crc32fast::hash(&sized.bytes[..header_len - 4]).to_le_bytes(),
+                sized.bytes[header_len - 4..header_len]
+            );
+            let mut stream = XzStreamWriter::new(Vec::new());
+            stream.append(&sized).unwrap();
+            let (bytes, _) = stream.finish().unwrap();
+            let mut decoded = Vec::new();
+            XzDecoder::new(&bytes[..])
+                .read_to_end(&mut decoded)
+                .unwrap();
+            assert_eq!(decoded, data);
+            // Applying it again changes nothing.
+            assert_eq!(sized.with_sizes_in_headers(24 << 20).unwrap(), sized);
+            // liblzma's header for a 24 MiB block: 2 + 4 + 4 + the filters, padded, + CRC32.
+            assert_eq!(header_len, 20);
+        }
     }
 
     #[test]

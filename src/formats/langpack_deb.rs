@@ -39,6 +39,9 @@ use crate::platform::Os;
 /// The most `verify` unpacks of one langpack package (real ones hold a 1 MB XPI).
 const MAX_UNPACKED: u64 = 600 << 20;
 
+/// The block size of `dpkg-deb`'s xz encoder at preset 6: three times the 8 MiB dictionary.
+const DPKG_XZ_BLOCK: u64 = 24 << 20;
+
 /// The langpack `.deb`.
 pub struct LangpackDeb;
 
@@ -173,9 +176,11 @@ pub fn langpack_deb(deb: &Debian, locale: &str, xpi: &LangpackXpi, mtime: u64) -
         .map_err(failed)
 }
 
-/// One xz stream as `dpkg-deb` writes it: LZMA2 preset 6, CRC64.
+/// One xz stream as `dpkg-deb` writes it: LZMA2 preset 6, CRC64, one block (up to 24 MiB)
+/// with its sizes in its header (dpkg uses liblzma's multi-threaded encoder).
 fn xz(data: &[u8]) -> packagers::Result<Vec<u8>> {
-    let blocks = XzBlocks::encode(data, XzOptions::mar(false))?;
+    let blocks =
+        XzBlocks::encode(data, XzOptions::mar(false))?.with_sizes_in_headers(DPKG_XZ_BLOCK)?;
     let mut stream = XzStreamWriter::new(Vec::new());
     stream.append(&blocks)?;
     Ok(stream.finish()?.0)

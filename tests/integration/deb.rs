@@ -1,7 +1,7 @@
 //! Langpack `.deb`s (`--formats deb-l10n`, issue 19), read by Debian's own tools:
-//! `dpkg-deb --info/--field/--contents/--extract`, `lintian`, and `dpkg` installing them
-//! into a throwaway root, then `dpkg --verify` checking the installed files against the
-//! package's `md5sums`.
+//! `dpkg-deb --info/--field/--contents/--extract`, `dpkg-deb --build` giving the same bytes
+//! from the same contents, `lintian`, and `dpkg` installing them into a throwaway root, then
+//! `dpkg --verify` checking the installed files against the package's `md5sums`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -48,6 +48,36 @@ fn lintian_surprises(deb: &Path) -> Vec<String> {
         })
         .map(str::to_owned)
         .collect()
+}
+
+/// `dpkg-deb --build --root-owner-group`, given `deb`'s own files and control files (as
+/// `dpkg-deb --raw-extract` gives them back) and its member time as `SOURCE_DATE_EPOCH`,
+/// writes the same bytes: the tars, their order and headers, the xz streams, the `ar`.
+fn assert_dpkg_deb_builds_the_same(deb: &Path, tmp: &Path) {
+    let bytes = std::fs::read(deb).unwrap();
+    // The first ar member's header: name (16 bytes), then the time (12).
+    let mtime = String::from_utf8_lossy(&bytes[24..36]).trim().to_owned();
+    let tree = tmp.join("raw");
+    let _ = std::fs::remove_dir_all(&tree);
+    check(
+        Command::new("dpkg-deb")
+            .arg("--raw-extract")
+            .arg(deb)
+            .arg(&tree),
+    );
+    let rebuilt = tmp.join("rebuilt.deb");
+    check(
+        Command::new("dpkg-deb")
+            .env("SOURCE_DATE_EPOCH", &mtime)
+            .args(["--root-owner-group", "-Zxz", "--build"])
+            .arg(&tree)
+            .arg(&rebuilt),
+    );
+    assert!(
+        std::fs::read(&rebuilt).unwrap() == bytes,
+        "{}: dpkg-deb builds other bytes from the same contents",
+        deb.display()
+    );
 }
 
 /// Checks `debs` with lintian (nothing beyond [`KNOWN_LINTIAN_TAGS`]), installs them with
@@ -179,6 +209,9 @@ fn langpack_debs_read_in_dpkg_and_lintian_and_install_where_firefox_looks() {
         field(fr, "Installed-Size"),
         (kib(xpi.len()) + kib(changelog.len()) + 8 + 2).to_string()
     );
+    for deb in debs.values() {
+        assert_dpkg_deb_builds_the_same(deb, tmp.path());
+    }
     let root = lintian_and_dpkg_install(tmp.path(), &debs);
     // The langpack is installed byte for byte, signature and all.
     for locale in ["de", "fr", "ja"] {
@@ -338,6 +371,9 @@ fn real_langpacks_become_debs_that_install() {
         .expect("Debian package names are lowercase");
     let package = field(pt.1, "Package");
     let app = package.strip_suffix("-l10n-pt-br").unwrap();
+    for deb in debs.values() {
+        assert_dpkg_deb_builds_the_same(deb, tmp.path());
+    }
     let root = lintian_and_dpkg_install(tmp.path(), &debs);
     for locale in ["ar", "fr", "ja", "pt-BR", "zh-TW"] {
         let xpis: Vec<_> = std::fs::read_dir(corpus.join("xpi"))
