@@ -84,7 +84,8 @@ pub fn display_version(app_version: &str, input_file_name: &str) -> String {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Debian {
     /// The application's package, and its directory under `usr/lib/`: `RemotingName`
-    /// lowercased (`firefox`, `firefox-esr`), else the product's file name.
+    /// lowercased (`firefox`, `firefox-esr`), else the product's file name;
+    /// `firefox-devedition` for Developer Edition, as `deb.py` names it.
     pub package: String,
     /// The package version: `<display version>~build<N>`, or `<version>~<BuildID>` for a
     /// nightly (`a1`) version.
@@ -119,15 +120,23 @@ impl Debian {
     /// The Debian names of `product` at `display_version`, as `deb.py` makes them; why not,
     /// when the version cannot be made (a release version needs `--build-number`, a nightly
     /// one the BuildID) or `RemotingName` is no package name.
-    pub fn of(
-        app: DebianSource<'_>,
+    pub fn of<'a>(
+        app: DebianSource<'a>,
         product: &Product,
         display_version: &str,
         build_number: Option<u32>,
     ) -> Result<Debian, String> {
-        let package = app
-            .remoting_name
-            .map_or_else(|| product.file.clone(), str::to_ascii_lowercase);
+        let present = |value: Option<&'a str>| value.map(str::trim).filter(|v| !v.is_empty());
+        let remoting = present(app.remoting_name).map(str::to_ascii_lowercase);
+        // deb.py names Developer Edition's packages firefox-devedition, whatever its
+        // RemotingName (firefox-dev, firefox-aurora on older builds).
+        let devedition = present(app.code_name) == Some("Firefox Developer Edition")
+            || matches!(remoting.as_deref(), Some("firefox-dev" | "firefox-aurora"));
+        let package = if devedition {
+            "firefox-devedition".to_owned()
+        } else {
+            remoting.unwrap_or_else(|| product.file.clone())
+        };
         if !is_package_name(&package) {
             return Err(format!(
                 "application.ini's RemotingName {package:?} is no Debian package name \
@@ -167,8 +176,8 @@ impl Debian {
             },
             description: format!(
                 "{} {}",
-                app.vendor.unwrap_or("Mozilla"),
-                app.code_name.unwrap_or(app.name)
+                present(app.vendor).unwrap_or("Mozilla"),
+                present(app.code_name).unwrap_or(app.name)
             ),
             maintainer: if thunderbird {
                 "Daniel Darnell <tb-builds@thunderbird.net>"
@@ -275,6 +284,20 @@ mod tests {
             )
             .is_err()
         );
+        let dev = DebianSource {
+            code_name: Some("Firefox Developer Edition"),
+            ..source("Firefox", Some("firefox-dev"))
+        };
+        let dev = Debian::of(dev, &firefox, "154.0b3", Some(1)).unwrap();
+        assert_eq!(dev.package, "firefox-devedition");
+        assert_eq!(dev.description, "Mozilla Firefox Developer Edition");
+        // An empty Vendor is no vendor.
+        let empty = DebianSource {
+            vendor: Some(" "),
+            ..source("Firefox", None)
+        };
+        let empty = Debian::of(empty, &firefox, "1.0", Some(1)).unwrap();
+        assert_eq!(empty.description, "Mozilla Firefox");
         let tb = Product::named(
             "thunderbird",
             crate::platform::Platform::named("linux64").unwrap(),

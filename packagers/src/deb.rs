@@ -183,8 +183,9 @@ impl Control {
     }
 
     /// Appends a field; a multi-line value (`Description`) keeps its lines, an empty one
-    /// becomes ` .`. Names and single-line values may not hold a newline or start or end
-    /// with blanks: those could not be read back as given.
+    /// becomes ` .`. [`Control::render`] refuses a name with a blank or a colon, a first
+    /// line that is empty or starts or ends with blanks, and any control character but the
+    /// newlines: those could not be read back as given.
     pub fn field(mut self, name: &str, value: impl Into<String>) -> Self {
         self.fields.push((name.to_owned(), value.into()));
         self
@@ -213,7 +214,10 @@ impl Control {
                     .all(|b| b.is_ascii_graphic() && b != b':' && b != b'#');
             let mut lines = value.split('\n');
             let first = lines.next().unwrap_or_default();
-            if !name_ok || first.trim() != first || first.is_empty() {
+            let value_ok = !value
+                .chars()
+                .any(|c| (c.is_control() && c != '\n') || c == '\u{2028}' || c == '\u{2029}');
+            if !name_ok || !value_ok || first.trim() != first || first.is_empty() {
                 return Err(Error::Deb {
                     reason: format!("control field {name:?}: {value:?} cannot be written"),
                 });
@@ -284,6 +288,9 @@ pub fn changelog_gz(package: &str, version: &str, maintainer: &str, secs: u64) -
     Ok(gz.finish()?)
 }
 
+/// The latest time an `ar` header holds (12 decimal digits).
+const MAX_MTIME: u64 = 999_999_999_999;
+
 /// Writes a `.deb` from its two compressed tars.
 pub struct DebWriter<W: Write> {
     inner: W,
@@ -299,6 +306,16 @@ impl<W: Write> DebWriter<W> {
     /// Writes `debian-binary`, `control.tar.xz` and `data.tar.xz` (each already an xz
     /// stream) and gives the writer back.
     pub fn finish(self, control_tar_xz: &[u8], data_tar_xz: &[u8]) -> Result<W> {
+        // The header's time field holds 12 decimal digits.
+        if self.mtime > MAX_MTIME {
+            return Err(Error::Deb {
+                reason: format!(
+                    "the member time {} is past what an ar header holds ({MAX_MTIME}); give \
+                     a SOURCE_DATE_EPOCH before the year 33658",
+                    self.mtime
+                ),
+            });
+        }
         let mut builder = ar::Builder::new(self.inner);
         for (name, data) in [
             ("debian-binary", DEBIAN_BINARY),
@@ -372,22 +389,25 @@ impl<R: Read> DebReader<R> {
         Self { inner, max_bytes }
     }
 
-    /// Reads the whole package.
-    pub fn read(self) -> Result<Deb> {
+    /// Reads the whole package. The `ar` headers are parsed here, not by the `ar` crate,
+    /// whose reader trusts GNU name tables and sizes: an output directory is not trusted.
+    pub fn read(mut self) -> Result<Deb> {
         let bad = |reason: String| Error::Deb { reason };
-        let mut archive = ar::Archive::new(self.inner);
+        let mut magic = [0u8; 8];
+        self.inner
+            .read_exact(&mut magic)
+            .map_err(|_| bad("it is too short to be an ar archive".into()))?;
+        if &magic != b"!<arch>\n" {
+            return Err(bad("it does not start with the ar magic !<arch>".into()));
+        }
         let mut members = Vec::new();
         let mut version = Vec::new();
         let (mut control_files, mut data) = (None, None);
-        while let Some(entry) = archive.next_entry() {
-            let mut entry = entry.map_err(|e| bad(format!("not an ar archive ({e})")))?;
-            let name = String::from_utf8_lossy(entry.header().identifier()).into_owned();
+        while let Some((name, bytes)) = self.member()? {
             match name.as_str() {
-                "debian-binary" => {
-                    entry.by_ref().take(64).read_to_end(&mut version)?;
-                }
-                "control.tar.xz" => control_files = Some(read_tar_xz(&mut entry, self.max_bytes)?),
-                "data.tar.xz" => data = Some(read_tar_xz(&mut entry, self.max_bytes)?),
+                "debian-binary" => version = bytes,
+                "control.tar.xz" => control_files = Some(read_tar_xz(&bytes, self.max_bytes)?),
+                "data.tar.xz" => data = Some(read_tar_xz(&bytes, self.max_bytes)?),
                 _ => {}
             }
             members.push(name);
@@ -416,7 +436,63 @@ impl<R: Read> DebReader<R> {
     }
 }
 
-fn read_tar_xz(input: &mut impl Read, max_bytes: u64) -> Result<Vec<DebFile>> {
+impl<R: Read> DebReader<R> {
+    /// The next `ar` member's name and bytes, `None` at the end of the archive. A header
+    /// is 60 bytes: name (16), time (12), owner (6), group (6), mode (8), size (10, decimal)
+    /// and `` `\n``; an odd-sized member is followed by one padding byte.
+    fn member(&mut self) -> Result<Option<(String, Vec<u8>)>> {
+        let bad = |reason: String| Error::Deb { reason };
+        let mut header = [0u8; 60];
+        let mut got = 0;
+        while got < header.len() {
+            match self.inner.read(&mut header[got..])? {
+                0 if got == 0 => return Ok(None),
+                0 => return Err(bad("an ar member header is cut short".into())),
+                n => got += n,
+            }
+        }
+        if &header[58..] != b"`\n" {
+            return Err(bad("an ar member header does not end in `\\n".into()));
+        }
+        let field = |range: std::ops::Range<usize>| {
+            String::from_utf8_lossy(&header[range])
+                .trim_end()
+                .to_owned()
+        };
+        let name = field(0..16);
+        let name = name.strip_suffix('/').unwrap_or(&name).to_owned();
+        if name.is_empty() || name.starts_with('/') || name.starts_with('#') {
+            return Err(bad(format!(
+                "ar member name {name:?} is not a plain name (a .deb has only plain names)"
+            )));
+        }
+        let size = field(48..58);
+        let size: u64 = size
+            .parse()
+            .ok()
+            .filter(|_| size.bytes().all(|b| b.is_ascii_digit()))
+            .ok_or_else(|| bad(format!("ar member {name} has size {size:?}")))?;
+        if size > self.max_bytes {
+            return Err(bad(format!(
+                "ar member {name} is {size} bytes, more than the {} read",
+                self.max_bytes
+            )));
+        }
+        let mut bytes = Vec::new();
+        (&mut self.inner).take(size).read_to_end(&mut bytes)?;
+        if (bytes.len() as u64) < size {
+            return Err(bad(format!("ar member {name} is cut short")));
+        }
+        if size % 2 == 1 {
+            let mut pad = [0u8; 1];
+            // The last member's padding may be missing; dpkg accepts that too.
+            let _ = self.inner.read(&mut pad)?;
+        }
+        Ok(Some((name, bytes)))
+    }
+}
+
+fn read_tar_xz(input: &[u8], max_bytes: u64) -> Result<Vec<DebFile>> {
     let bad = |reason: String| Error::Deb { reason };
     let mut tar = Vec::new();
     liblzma::read::XzDecoder::new(input)
@@ -543,6 +619,8 @@ mod tests {
         assert_eq!(Control::parse(&text).unwrap(), control);
         assert!(Control::new().field("A", " x").render().is_err());
         assert!(Control::new().field("A:B", "x").render().is_err());
+        assert!(Control::new().field("A", "x\ry").render().is_err());
+        assert!(Control::new().field("A", "x\u{0}y").render().is_err());
     }
 
     #[test]
@@ -579,6 +657,72 @@ mod tests {
         tree.insert("a/f", file.clone()).unwrap();
         assert!(tree.insert("a/f", file.clone()).is_err());
         assert!(tree.insert("a/f/g", file).is_err());
+    }
+
+    #[test]
+    fn hostile_ar_headers_are_errors_not_panics() {
+        let header = |name: &str, size: &str| {
+            let mut bytes = b"!<arch>\n".to_vec();
+            let line = format!(
+                "{name:<16}{:<12}{:<6}{:<6}{:<8}{size:<10}`\n",
+                0, 0, 0, 100644
+            );
+            bytes.extend_from_slice(line.as_bytes());
+            bytes.extend_from_slice(b"2.0\n");
+            bytes
+        };
+        for (name, size) in [
+            ("/5", "4"),
+            ("//", "9999999999"),
+            ("#1/20", "4"),
+            ("debian-binary", "99999"),
+            ("debian-binary", "-4"),
+            ("debian-binary", "9999999999"),
+        ] {
+            let bytes = header(name, size);
+            assert!(
+                DebReader::new(&bytes[..], 1 << 20).read().is_err(),
+                "{name} {size}"
+            );
+        }
+        assert!(DebReader::new(&b"!<arch>"[..], 1 << 20).read().is_err());
+        // A time past the ar header's 12 digits is refused, not written long.
+        assert!(
+            DebWriter::new(Vec::new(), 10u64.pow(12))
+                .finish(b"", b"")
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn long_paths_get_gnu_long_names_owned_by_root() {
+        let long = format!("usr/lib/{}/x.xpi", "d".repeat(120));
+        let mut tree = DataTree::new();
+        tree.insert(
+            &long,
+            DebEntry::File {
+                data: b"x",
+                mode: 0o644,
+            },
+        )
+        .unwrap();
+        let tar = tree.tar(7);
+        assert_eq!(tar.len() % RECORD, 0);
+        let mut archive = ::tar::Archive::new(&tar[..]);
+        let paths: Vec<String> = archive
+            .entries()
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                assert_eq!(e.header().username().unwrap(), Some("root"));
+                e.path().unwrap().to_string_lossy().into_owned()
+            })
+            .collect();
+        assert_eq!(paths.last().unwrap(), &format!("./{long}"));
+        // The long-name record's header is root's too, with GNU's checksum form.
+        let at = tar.windows(13).position(|w| w == b"././@LongLink").unwrap();
+        assert_eq!(&tar[at + 265..at + 269], b"root");
+        assert_eq!(&tar[at + 154..at + 156], b"\0 ");
     }
 
     #[test]

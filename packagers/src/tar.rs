@@ -49,21 +49,35 @@ pub fn append_header(out: &mut Vec<u8>, path: &str, kind: TarKind<'_>, mode: u32
 pub fn append_dpkg_header(out: &mut Vec<u8>, path: &str, kind: TarKind<'_>, mode: u32, mtime: u64) {
     let start = out.len();
     append_header_owned(out, path, kind, mode, mtime, "root");
-    // Every record appended is a header (long-name records included); each gets GNU's
-    // checksum form. The checksum is the byte sum with the field read as spaces.
-    for record in out[start..].chunks_mut(BLOCK) {
-        if record.len() < BLOCK || !is_header(record) {
-            continue;
+    // The headers appended: a long-name record's (skipping its data) when the path or the
+    // link target is long, then the member's. Each gets GNU's checksum form: the byte sum
+    // with the field read as spaces.
+    let mut records: Vec<usize> = Vec::new();
+    let mut at = start;
+    while at < out.len() {
+        records.push(at);
+        let record = &out[at..at + BLOCK];
+        let long = matches!(record[156], b'L' | b'K');
+        at += BLOCK;
+        if long {
+            let size = parse_octal(&record[124..136]);
+            at += usize::try_from(size).unwrap_or(0).next_multiple_of(BLOCK);
         }
+    }
+    for at in records {
+        let record = &mut out[at..at + BLOCK];
         record[148..156].fill(b' ');
         let sum: u32 = record.iter().map(|&b| u32::from(b)).sum();
         record[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
     }
 }
 
-/// Whether `record` is a header (has the GNU magic) rather than data.
-fn is_header(record: &[u8]) -> bool {
-    &record[257..265] == b"ustar  \0"
+/// The number in an octal header field (digits, then NUL or spaces).
+fn parse_octal(field: &[u8]) -> u64 {
+    field
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .fold(0, |n, b| n * 8 + u64::from(b - b'0'))
 }
 
 /// [`append_header`] with `owner` as the user and group name (ids stay 0).
@@ -76,12 +90,12 @@ fn append_header_owned(
     owner: &str,
 ) {
     if path.len() > 100 {
-        append_long_link(out, EntryType::GNULongName, path);
+        append_long_link(out, EntryType::GNULongName, path, owner);
     }
     if let TarKind::Symlink { target } = kind
         && target.len() > 100
     {
-        append_long_link(out, EntryType::GNULongLink, target);
+        append_long_link(out, EntryType::GNULongLink, target, owner);
     }
     let mut header = base_header(mode, mtime);
     let gnu = header.as_gnu_mut().expect("a GNU header has GNU fields");
@@ -131,9 +145,13 @@ fn base_header(mode: u32, mtime: u64) -> Header {
     header
 }
 
-/// A `././@LongLink` member carrying `long` (NUL-terminated) as its data.
-fn append_long_link(out: &mut Vec<u8>, entry_type: EntryType, long: &str) {
+/// A `././@LongLink` member carrying `long` (NUL-terminated) as its data; GNU tar names
+/// its owner as uid 0's (`owner`).
+fn append_long_link(out: &mut Vec<u8>, entry_type: EntryType, long: &str, owner: &str) {
     let mut header = base_header(0o644, 0);
+    let gnu = header.as_gnu_mut().expect("a GNU header has GNU fields");
+    set_truncated(&mut gnu.uname, owner);
+    set_truncated(&mut gnu.gname, owner);
     header.set_entry_type(entry_type);
     let data_len = long.len() as u64 + 1;
     header.set_size(data_len);

@@ -263,18 +263,26 @@ impl XzBlocks {
         let mut records = Vec::with_capacity(self.records.len());
         let mut at = 0usize;
         for record in &self.records {
-            let block = self
-                .bytes
-                .get(at..at + usize::try_from(record.padded()).unwrap_or(usize::MAX))
+            let end = usize::try_from(record.padded())
+                .ok()
+                .and_then(|len| at.checked_add(len));
+            let block = end
+                .and_then(|end| self.bytes.get(at..end))
+                .filter(|block| block.len() >= 2)
                 .ok_or_else(|| xz_error("a block runs past the piece".into()))?;
             at += block.len();
             let header_len = (usize::from(block[0]) + 1) * 4;
             let flags = block[1];
-            if flags & 0x3C != 0 || header_len > block.len() {
+            let compressed = record
+                .unpadded
+                .checked_sub(header_len as u64 + CHECK_LEN)
+                .filter(|_| header_len <= block.len());
+            let Some(compressed) = compressed.filter(|_| flags & 0x3C == 0) else {
                 return Err(xz_error(format!(
-                    "block header flags {flags:02X} are not known"
+                    "a block header (flags {flags:02X}, {header_len} bytes) does not fit its \
+                     block"
                 )));
-            }
+            };
             // The filter flags: each an id, a properties size and the properties.
             let mut reader = Cursor {
                 bytes: &block[..header_len - 4],
@@ -290,12 +298,14 @@ impl XzBlocks {
             for _ in 0..=(flags & 0x03) {
                 reader.varint()?;
                 let size = reader.varint()?;
-                reader.pos += usize::try_from(size).unwrap_or(usize::MAX);
+                reader.pos = usize::try_from(size)
+                    .ok()
+                    .and_then(|size| reader.pos.checked_add(size))
+                    .ok_or_else(|| xz_error("a block's filter properties are too long".into()))?;
             }
             let filters = block
                 .get(filters_start..reader.pos)
                 .ok_or_else(|| xz_error("a block's filter flags run past its header".into()))?;
-            let compressed = record.unpadded - header_len as u64 - CHECK_LEN;
             let mut header = vec![0, (flags & 0x03) | 0xC0];
             push_varint(&mut header, compressed);
             push_varint(&mut header, record.uncompressed);

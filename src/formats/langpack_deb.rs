@@ -31,7 +31,7 @@ use packagers::xz::{XzBlocks, XzOptions, XzStreamWriter};
 use super::{
     Build, Loaded, Locale, Names, Packager, Prepared, Target, Written, write_error, write_file,
 };
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::l10n::langpack::LangpackXpi;
 use crate::naming::Debian;
 use crate::platform::Os;
@@ -108,11 +108,11 @@ impl Prepared for NoPieces {
 
     fn write_locale(&self, locale: &Locale<'_>, target: Target<'_>) -> Result<Written> {
         let (Some(deb), Some(xpi)) = (locale.names.debian, locale.langpack) else {
-            return Err(Error::Usage(
-                "deb-l10n needs the build's Debian names and the locale's langpack XPI; \
-                 this is a bug in l10n-repack, please report it"
+            return Err(write_error("the langpack .deb")(packagers::Error::Deb {
+                reason: "the build's Debian names or the locale's langpack XPI were not \
+                         handed over; this is a bug in l10n-repack, please report it"
                     .into(),
-            ));
+            }));
         };
         let bytes = langpack_deb(deb, locale.code, xpi, locale.build.mtime)?;
         write_file(target, |w| {
@@ -149,11 +149,23 @@ pub fn langpack_deb(deb: &Debian, locale: &str, xpi: &LangpackXpi, mtime: u64) -
         },
     )
     .map_err(&failed)?;
-    let description = match &xpi.description {
-        Some(what) if !what.trim().is_empty() => {
-            format!("{} - {}", deb.description, what.trim().replace('\n', " "))
-        }
-        _ => format!("{} - {locale} language pack", deb.description),
+    // One line: control characters (a newline would start another field) become spaces.
+    let one_line = |text: &str| {
+        text.chars()
+            .map(|c| {
+                if c.is_control() || c == '\u{2028}' || c == '\u{2029}' {
+                    ' '
+                } else {
+                    c
+                }
+            })
+            .collect::<String>()
+            .trim()
+            .to_owned()
+    };
+    let description = match xpi.description.as_deref().map(one_line) {
+        Some(what) if !what.is_empty() => format!("{} - {what}", one_line(&deb.description)),
+        _ => format!("{} - {locale} language pack", one_line(&deb.description)),
     };
     let control = Control::new()
         .field("Package", package.as_str())
@@ -176,8 +188,10 @@ pub fn langpack_deb(deb: &Debian, locale: &str, xpi: &LangpackXpi, mtime: u64) -
         .map_err(failed)
 }
 
-/// One xz stream as `dpkg-deb` writes it: LZMA2 preset 6, CRC64, one block (up to 24 MiB)
-/// with its sizes in its header (dpkg uses liblzma's multi-threaded encoder).
+/// One xz stream as `dpkg-deb` writes it: LZMA2 preset 6, CRC64, the block's sizes in its
+/// header (dpkg uses liblzma's multi-threaded encoder). It is one block: the same bytes as
+/// `dpkg-deb`'s up to its 24 MiB block size (a langpack is about 1 MB); past that `dpkg-deb`
+/// would cut more blocks.
 fn xz(data: &[u8]) -> packagers::Result<Vec<u8>> {
     let blocks =
         XzBlocks::encode(data, XzOptions::mar(false))?.with_sizes_in_headers(DPKG_XZ_BLOCK)?;
@@ -201,14 +215,20 @@ fn check_langpack_deb(data: &[u8], locale: &str, expected: &[(String, Vec<u8>)])
     if deb.version != packagers::deb::DEBIAN_BINARY {
         problems.push("debian-binary is not 2.0".into());
     }
-    let field = |name: &str| deb.control.get(name).unwrap_or_default();
-    let suffix = format!("-l10n-{}", locale.to_ascii_lowercase());
-    if !field("Package").ends_with(&suffix) {
+    let control_paths: Vec<&str> = deb.control_files.iter().map(|f| f.path.as_str()).collect();
+    if control_paths != ["./", "./control", "./md5sums"] {
         problems.push(format!(
-            "Package is {:?}, not <app>{suffix}",
-            field("Package")
+            "control.tar.xz holds {control_paths:?}, not just ./control and ./md5sums (a \
+             langpack package has no maintainer scripts)"
         ));
     }
+    let field = |name: &str| deb.control.get(name).unwrap_or_default();
+    let package = field("Package");
+    let suffix = format!("-l10n-{}", locale.to_ascii_lowercase());
+    let Some(app) = package.strip_suffix(&suffix).filter(|app| !app.is_empty()) else {
+        problems.push(format!("Package is {package:?}, not <app>{suffix}"));
+        return problems;
+    };
     if field("Architecture") != "all" {
         problems.push(format!(
             "Architecture is {:?}, not all",
@@ -216,20 +236,39 @@ fn check_langpack_deb(data: &[u8], locale: &str, expected: &[(String, Vec<u8>)])
         ));
     }
     let version = field("Version");
-    if version.is_empty() || !field("Depends").ends_with(&format!("{version})")) {
+    let depends = field("Depends");
+    let fits = [
+        format!("{app} (= {version})"),
+        format!("{app} (= 1:{version})"),
+    ];
+    if version.is_empty() || !fits.iter().any(|f| f == depends) {
         problems.push(format!(
-            "Depends {:?} does not name the application at Version {version:?}",
-            field("Depends")
+            "Depends is {depends:?}, not {app} (= {version}), the application at this version"
         ));
     }
     if !deb.md5sums_match() {
         problems.push("md5sums does not match the files of data.tar.xz".into());
     }
-    let files: Vec<_> = deb.data.iter().filter(|f| f.kind == b'0').collect();
-    let xpis: Vec<_> = files
-        .iter()
-        .filter(|f| f.path.contains("/distribution/extensions/") && f.path.ends_with(".xpi"))
-        .collect();
+    // Exactly the XPI, the changelog and the directories above them.
+    let extensions = format!("./usr/lib/{app}/distribution/extensions/");
+    let changelog = format!("./usr/share/doc/{package}/changelog.gz");
+    let mut xpis = Vec::new();
+    for file in &deb.data {
+        let path = file.path.as_str();
+        let dir =
+            file.kind == b'5' && (extensions.starts_with(path) || changelog.starts_with(path));
+        let xpi = file.kind == b'0'
+            && path
+                .strip_prefix(&extensions)
+                .is_some_and(|name| name.ends_with(".xpi") && !name.contains('/'));
+        if xpi {
+            xpis.push(file);
+        } else if !(dir || (file.kind == b'0' && path == changelog)) {
+            problems.push(format!(
+                "data.tar.xz holds {path}, which a langpack package does not"
+            ));
+        }
+    }
     match xpis.as_slice() {
         [xpi] => {
             for problem in check_xpi(&xpi.path, &xpi.data, locale, expected) {
@@ -237,7 +276,7 @@ fn check_langpack_deb(data: &[u8], locale: &str, expected: &[(String, Vec<u8>)])
             }
         }
         _ => problems.push(format!(
-            "it holds {} XPIs under distribution/extensions/, not one",
+            "it holds {} XPIs in {extensions}, not one",
             xpis.len()
         )),
     }
@@ -267,12 +306,10 @@ fn check_xpi(path: &str, xpi: &[u8], locale: &str, expected: &[(String, Vec<u8>)
     if !path.ends_with(&format!("/{id}.xpi")) {
         problems.push(format!("{path} is not named after its gecko id {id:?}"));
     }
-    let langpack_id = manifest.get("langpack_id").and_then(|v| v.as_str());
-    if langpack_id.is_some_and(|id| !id.eq_ignore_ascii_case(locale)) {
-        problems.push(format!(
-            "{path} is the langpack of {}, not {locale}",
-            langpack_id.unwrap_or_default()
-        ));
+    match manifest.get("langpack_id").and_then(|v| v.as_str()) {
+        Some(id) if id.eq_ignore_ascii_case(locale) => {}
+        Some(id) => problems.push(format!("{path} is the langpack of {id}, not {locale}")),
+        None => problems.push(format!("{path}'s manifest.json has no langpack_id")),
     }
     let differing = expected
         .iter()
@@ -339,16 +376,17 @@ mod tests {
             check_langpack_deb(&deb, "fr", &expected),
             Vec::<String>::new()
         );
+        // Checked as another locale's package: its name says so.
         let problems = check_langpack_deb(&deb, "de", &[]);
-        assert!(
-            problems
-                .iter()
-                .any(|p| p.contains("is the langpack of fr, not de")),
-            "{problems:?}"
-        );
-        assert!(
-            problems.iter().any(|p| p.contains("Package is")),
-            "{problems:?}"
+        assert!(problems[0].starts_with("Package is"), "{problems:?}");
+        // A package for de holding fr's langpack.
+        let swapped = langpack_deb(&debian(), "de", &xpi("fr"), 1_700_000_000).unwrap();
+        assert_eq!(
+            check_langpack_deb(&swapped, "de", &[]),
+            [
+                "./usr/lib/firefox/distribution/extensions/langpack-fr@firefox.mozilla.org.xpi \
+              is the langpack of fr, not de"
+            ]
         );
         let changed = vec![("a.ftl".to_owned(), b"x = z\n".to_vec())];
         assert_eq!(
