@@ -16,7 +16,7 @@
 //! lowercased>`), `Version` (`<version>~build<N>`, nightly `<version>~<BuildID>`),
 //! `Architecture: all`, `Maintainer`, `Installed-Size`, `Depends: <app package> (=
 //! <version>)`, `Section`, `Priority: optional` and the one-line `Description: <Vendor>
-//! <Name> - <the langpack's description>`. Member and file times are the batch's member time
+//! <CodeName or Name> - <the langpack's description>`. Member and file times are the batch's member time
 //! (`SOURCE_DATE_EPOCH` or the BuildID), which is also the changelog's date.
 //!
 //! Nothing is shared between locales (each package is its langpack's bytes), so there are no
@@ -193,6 +193,7 @@ pub fn langpack_deb(deb: &Debian, locale: &str, xpi: &LangpackXpi, mtime: u64) -
 /// `dpkg-deb`'s up to its 24 MiB block size (a langpack is about 1 MB); past that `dpkg-deb`
 /// would cut more blocks.
 fn xz(data: &[u8]) -> packagers::Result<Vec<u8>> {
+    // Preset 6 without BCJ: the MAR's settings are xz's defaults, which dpkg-deb uses too.
     let blocks =
         XzBlocks::encode(data, XzOptions::mar(false))?.with_sizes_in_headers(DPKG_XZ_BLOCK)?;
     let mut stream = XzStreamWriter::new(Vec::new());
