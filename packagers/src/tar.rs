@@ -40,67 +40,76 @@ pub enum TarKind<'a> {
 /// needed, then the ustar/GNU header. The member's data (for files) and its padding are the
 /// caller's to append; see [`padding`].
 pub fn append_header(out: &mut Vec<u8>, path: &str, kind: TarKind<'_>, mode: u32, mtime: u64) {
-    append_header_owned(out, path, kind, mode, mtime, "");
+    append_styled(out, path, kind, mode, mtime, Style::NUMERIC);
 }
 
 /// [`append_header`] as the GNU tar inside `dpkg-deb --root-owner-group` writes it: user
 /// and group named `root` (ids 0), and the checksum field in GNU tar's own form (six octal
 /// digits, a NUL, a space, where the `tar` crate writes seven digits and a NUL).
 pub fn append_dpkg_header(out: &mut Vec<u8>, path: &str, kind: TarKind<'_>, mode: u32, mtime: u64) {
-    let start = out.len();
-    append_header_owned(out, path, kind, mode, mtime, "root");
-    // The headers appended: a long-name record's (skipping its data) when the path or the
-    // link target is long, then the member's. Each gets GNU's checksum form: the byte sum
-    // with the field read as spaces.
-    let mut records: Vec<usize> = Vec::new();
-    let mut at = start;
-    while at < out.len() {
-        records.push(at);
-        let record = &out[at..at + BLOCK];
-        let long = matches!(record[156], b'L' | b'K');
-        at += BLOCK;
-        if long {
-            let size = parse_octal(&record[124..136]);
-            at += usize::try_from(size).unwrap_or(0).next_multiple_of(BLOCK);
+    append_styled(out, path, kind, mode, mtime, Style::DPKG);
+}
+
+/// What differs between the tars we write: the owner's name (ids are always 0) and the
+/// checksum field's form. Every header record, long-name records included, gets both.
+#[derive(Clone, Copy)]
+struct Style {
+    /// User and group name.
+    owner: &'static str,
+    /// GNU tar's checksum form instead of the `tar` crate's.
+    gnu_checksum: bool,
+}
+
+impl Style {
+    /// Empty names, as `tar --owner=0 --group=0 --numeric-owner` writes them.
+    const NUMERIC: Style = Style {
+        owner: "",
+        gnu_checksum: false,
+    };
+    /// `dpkg-deb --root-owner-group`'s.
+    const DPKG: Style = Style {
+        owner: "root",
+        gnu_checksum: true,
+    };
+
+    /// Sets the owner names and the checksum of a header whose other fields are final,
+    /// and appends it.
+    fn append(self, out: &mut Vec<u8>, mut header: Header) {
+        let gnu = header.as_gnu_mut().expect("a GNU header has GNU fields");
+        set_truncated(&mut gnu.uname, self.owner);
+        set_truncated(&mut gnu.gname, self.owner);
+        header.set_cksum();
+        if self.gnu_checksum {
+            // The byte sum with the field read as spaces (what set_cksum summed), written
+            // as six octal digits, a NUL and a space.
+            let sum = header.cksum().expect("set_cksum wrote a number");
+            header.as_old_mut().cksum = format!("{sum:06o}\0 ")
+                .into_bytes()
+                .try_into()
+                .expect("the sum of 512 bytes has at most six octal digits");
         }
-    }
-    for at in records {
-        let record = &mut out[at..at + BLOCK];
-        record[148..156].fill(b' ');
-        let sum: u32 = record.iter().map(|&b| u32::from(b)).sum();
-        record[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+        out.extend_from_slice(header.as_bytes());
     }
 }
 
-/// The number in an octal header field (digits, then NUL or spaces).
-fn parse_octal(field: &[u8]) -> u64 {
-    field
-        .iter()
-        .take_while(|b| b.is_ascii_digit())
-        .fold(0, |n, b| n * 8 + u64::from(b - b'0'))
-}
-
-/// [`append_header`] with `owner` as the user and group name (ids stay 0).
-fn append_header_owned(
+/// [`append_header`] in `style`.
+fn append_styled(
     out: &mut Vec<u8>,
     path: &str,
     kind: TarKind<'_>,
     mode: u32,
     mtime: u64,
-    owner: &str,
+    style: Style,
 ) {
     if path.len() > 100 {
-        append_long_link(out, EntryType::GNULongName, path, owner);
+        append_long_link(out, EntryType::GNULongName, path, style);
     }
     if let TarKind::Symlink { target } = kind
         && target.len() > 100
     {
-        append_long_link(out, EntryType::GNULongLink, target, owner);
+        append_long_link(out, EntryType::GNULongLink, target, style);
     }
     let mut header = base_header(mode, mtime);
-    let gnu = header.as_gnu_mut().expect("a GNU header has GNU fields");
-    set_truncated(&mut gnu.uname, owner);
-    set_truncated(&mut gnu.gname, owner);
     let (entry_type, size) = match kind {
         TarKind::File { size } => (EntryType::Regular, size),
         TarKind::Dir => (EntryType::Directory, 0),
@@ -112,8 +121,7 @@ fn append_header_owned(
     if let TarKind::Symlink { target } = kind {
         set_truncated(&mut header.as_old_mut().linkname, target);
     }
-    header.set_cksum();
-    out.extend_from_slice(header.as_bytes());
+    style.append(out, header);
 }
 
 /// Number of zero bytes that pad `len` bytes of member data to a whole record.
@@ -137,27 +145,18 @@ fn base_header(mode: u32, mtime: u64) -> Header {
     header.set_uid(0);
     header.set_gid(0);
     header.set_mtime(mtime);
-    // Empty owner names, as `tar --owner=0 --group=0 --numeric-owner` writes them; the GNU
-    // header is freshly zeroed, so these cannot fail.
-    let gnu = header.as_gnu_mut().expect("a GNU header has GNU fields");
-    gnu.uname = [0; 32];
-    gnu.gname = [0; 32];
     header
 }
 
 /// A `././@LongLink` member carrying `long` (NUL-terminated) as its data; GNU tar names
-/// its owner as uid 0's (`owner`).
-fn append_long_link(out: &mut Vec<u8>, entry_type: EntryType, long: &str, owner: &str) {
+/// its owner as uid 0's.
+fn append_long_link(out: &mut Vec<u8>, entry_type: EntryType, long: &str, style: Style) {
     let mut header = base_header(0o644, 0);
-    let gnu = header.as_gnu_mut().expect("a GNU header has GNU fields");
-    set_truncated(&mut gnu.uname, owner);
-    set_truncated(&mut gnu.gname, owner);
     header.set_entry_type(entry_type);
     let data_len = long.len() as u64 + 1;
     header.set_size(data_len);
     set_truncated(&mut header.as_old_mut().name, "././@LongLink");
-    header.set_cksum();
-    out.extend_from_slice(header.as_bytes());
+    style.append(out, header);
     out.extend_from_slice(long.as_bytes());
     out.push(0);
     out.resize(out.len() + padding(data_len), 0);
