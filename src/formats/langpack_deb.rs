@@ -300,10 +300,7 @@ fn check_xpi(path: &str, xpi: &[u8], locale: &str, expected: &[(String, Vec<u8>)
         return vec![format!("{path} has no readable manifest.json")];
     };
     let mut problems = Vec::new();
-    let id = ["browser_specific_settings", "applications"]
-        .iter()
-        .find_map(|key| manifest.get(key)?.get("gecko")?.get("id")?.as_str())
-        .unwrap_or_default();
+    let id = crate::l10n::langpack::gecko_id(&manifest).unwrap_or_default();
     if !path.ends_with(&format!("/{id}.xpi")) {
         problems.push(format!("{path} is not named after its gecko id {id:?}"));
     }

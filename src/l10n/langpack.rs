@@ -76,14 +76,24 @@ impl LangpackSource {
     }
 }
 
+/// A langpack's `manifest.json` `gecko` settings (`browser_specific_settings.gecko`, or the
+/// older `applications.gecko`).
+pub fn gecko(manifest: &serde_json::Value) -> Option<&serde_json::Value> {
+    ["browser_specific_settings", "applications"]
+        .iter()
+        .find_map(|key| manifest.get(key)?.get("gecko"))
+}
+
+/// A langpack's gecko id (`langpack-fr@firefox.mozilla.org`), from its `manifest.json`.
+pub fn gecko_id(manifest: &serde_json::Value) -> Option<&str> {
+    gecko(manifest)?.get("id")?.as_str()
+}
+
 /// The product a langpack's `manifest.json` says it is for: `<product>` of its gecko id
 /// `langpack-<locale>@<product>.mozilla.org` (`firefox`, `thunderbird`), else of its
 /// `sources`' keys (`browser` is Firefox's); `None` when it says neither.
 pub fn manifest_product(manifest: &serde_json::Value) -> Option<String> {
-    let id = ["browser_specific_settings", "applications"]
-        .iter()
-        .find_map(|key| manifest.get(key)?.get("gecko")?.get("id")?.as_str());
-    id.and_then(|id| {
+    gecko_id(manifest).and_then(|id| {
         let (_, domain) = id.split_once('@')?;
         let product = domain.strip_suffix(".mozilla.org")?;
         (!product.is_empty() && product.bytes().all(|b| b.is_ascii_alphanumeric()))
@@ -102,10 +112,7 @@ pub fn other_product(
     let theirs = manifest_product(manifest)?;
     let fits = theirs == product.file || (product.file == "fennec" && theirs == "firefox");
     (!fits).then(|| {
-        let id = ["browser_specific_settings", "applications"]
-            .iter()
-            .find_map(|key| manifest.get(key)?.get("gecko")?.get("id")?.as_str())
-            .unwrap_or_default();
+        let id = gecko_id(manifest).unwrap_or_default();
         format!(
             "it is a langpack for {theirs} ({id}), and this build is {} {app_version}: its \
              strings would go into the wrong application; give {}'s langpack for this locale",
@@ -248,9 +255,7 @@ impl LocalePack {
                     .into(),
             ));
         };
-        let id = ["browser_specific_settings", "applications"]
-            .iter()
-            .find_map(|key| manifest.get(key)?.get("gecko")?.get("id")?.as_str())
+        let id = gecko_id(&manifest)
             .filter(|id| is_add_on_id(id))
             .ok_or_else(|| {
                 bad(
@@ -351,9 +356,7 @@ pub fn other_version(
     app_name: &str,
     app_version: &str,
 ) -> Option<String> {
-    let gecko = ["browser_specific_settings", "applications"]
-        .iter()
-        .find_map(|key| manifest.get(key)?.get("gecko"))?;
+    let gecko = gecko(manifest)?;
     let bound = |key: &str| gecko.get(key)?.as_str().map(str::to_owned);
     let (min, max) = (bound("strict_min_version"), bound("strict_max_version"));
     let major = |version: &str| version.split('.').next()?.parse::<u32>().ok();
