@@ -324,7 +324,7 @@ impl RepackPlan {
         match (&args.version, args.release) {
             (Some(version), _) if !crate::stage::is_valid_version(version) => {
                 return Err(usage(format!(
-                    "--version {version}: not a Firefox version (153.0, 153.0b3, 153.0.1, \
+                    "--version {version}: not a Mozilla version number (153.0, 153.0b3, 153.0.1, \
                      153.7.0esr, 154.0a1)"
                 )));
             }
@@ -391,7 +391,7 @@ impl RepackPlan {
             if channel.is_none() {
                 return Err(Error::Usage(format!(
                     "{} has no update-settings.ini with ACCEPTED_MAR_CHANNEL_IDS; give \
-                     --mar-channel-id (for example firefox-mozilla-release)",
+                     --mar-channel-id (for example firefox-mozilla-release or thunderbird-comm-release)",
                     self.input.display()
                 )));
             }

@@ -71,8 +71,8 @@ pub(crate) fn check_jar(omni: &[u8], locale: &str) -> Vec<String> {
     });
     if first.as_deref() != Some(locale) {
         problems.push(format!(
-            "omni.ja res/multilocale.txt does not start with {locale} (Firefox would stay \
-             English): {first:?}"
+            "omni.ja res/multilocale.txt does not start with {locale} (the application would \
+             stay in English): {first:?}"
         ));
     }
     let own = format!("chrome/chrome.{locale}.manifest");

@@ -294,7 +294,7 @@ impl DmgPieces {
             source,
         };
         let layout = &self.layout;
-        let name = staged.volume_name.as_deref().unwrap_or("Firefox");
+        let name = staged.volume_name.as_deref().unwrap_or(&staged.app.name);
         let mut builder =
             HfsBuilder::new(name, layout.size, layout.catalog_nodes, mtime).map_err(wrap)?;
         let mut own = layout.own.0;

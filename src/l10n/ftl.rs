@@ -410,7 +410,7 @@ fn merge_parsed(
                     file,
                     &key,
                     Some(line),
-                    format!("{reason}; removed, Firefox shows the en-US message"),
+                    format!("{reason}; removed, the en-US message is shown instead"),
                 ));
             }
             Verdict::Obsolete => {
@@ -436,7 +436,7 @@ fn merge_parsed(
                 file,
                 &id,
                 None,
-                "missing; Firefox shows the en-US message at run time",
+                "missing; the en-US message is shown at run time",
             ));
         }
     }

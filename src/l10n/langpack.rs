@@ -410,10 +410,10 @@ impl Manifest {
         match serde_json::from_slice::<serde_json::Value>(bytes) {
             Ok(value) if value.is_object() => Manifest::Parsed(value),
             Ok(_) => Manifest::Unreadable(
-                "not a JSON object; its locale and Firefox versions cannot be checked".into(),
+                "not a JSON object; its locale and application versions cannot be checked".into(),
             ),
             Err(e) => Manifest::Unreadable(format!(
-                "not valid JSON ({e}); its locale and Firefox versions cannot be checked"
+                "not valid JSON ({e}); its locale and application versions cannot be checked"
             )),
         }
     }

@@ -554,7 +554,7 @@ impl Builder<'_> {
                     jar,
                     i,
                     format!("{fluent_dir}{rel}"),
-                    "missing from the langpack; Firefox shows the en-US messages at run time",
+                    "missing from the langpack; the en-US messages are shown at run time",
                 )?;
             }
         }

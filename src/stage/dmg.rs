@@ -30,7 +30,7 @@ pub(super) fn read(path: &Path) -> Result<(Vec<Member>, String)> {
         .find(|p| matches!(p.data.get(1024..1026), Some(b"H+" | b"HX")))
         .ok_or_else(|| Error::Input {
             path: path.to_owned(),
-            reason: "the image has no HFS+ partition; give Firefox's macOS .dmg".into(),
+            reason: "the image has no HFS+ partition; give the application's macOS .dmg as Mozilla builds it".into(),
         })?;
     let volume = hfs::read_volume(volume.data).map_err(|e| corrupt(e.to_string()))?;
     let mut members = Vec::with_capacity(volume.entries.len());
@@ -52,7 +52,7 @@ pub(super) fn read(path: &Path) -> Result<(Vec<Member>, String)> {
                         path: path.to_owned(),
                         reason: format!(
                             "symlink {member_path} points at {target:?}, outside the volume; \
-                             refusing this image (Firefox's holds only \" \" -> /Applications)"
+                             refusing this image (Mozilla's dmgs hold only \" \" -> /Applications)"
                         ),
                     });
                 }

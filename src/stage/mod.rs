@@ -476,7 +476,9 @@ fn mac_bundle(path: &Path, members: &[Member]) -> Result<String> {
         [one] => Ok((*one).to_owned()),
         [] => Err(Error::Input {
             path: path.to_owned(),
-            reason: "the volume has no .app bundle at its top; is this a Firefox dmg?".into(),
+            reason:
+                "the volume has no .app bundle at its top; is this a Firefox or Thunderbird dmg?"
+                    .into(),
         }),
         many => Err(Error::Input {
             path: path.to_owned(),
@@ -541,7 +543,7 @@ impl AppInfo {
     pub fn check(&self) -> std::result::Result<(), String> {
         if !is_valid_version(&self.version) {
             return Err(format!(
-                "its Version {:?} is not a Firefox version (such as 153.0, 153.0b3, 153.0.1, \
+                "its Version {:?} is not a Mozilla version number (such as 153.0, 153.0b3, 153.0.1, \
                  154.0a1); output names are made from it, so the package is refused",
                 self.version
             ));

@@ -54,7 +54,7 @@ pub(super) fn read(path: &Path, kind: PackageKind) -> Result<Vec<Member>> {
                 // claim exabytes. The read itself is bounded by `max`.
                 if entry.size() > max - unpacked {
                     return Err(corrupt(format!(
-                        "{member_path} claims {} bytes, more than any Firefox build holds \
+                        "{member_path} claims {} bytes, more than any Firefox or Thunderbird build holds \
                          (L10N_REPACK_MAX_UNPACKED_MIB raises the limit)",
                         entry.size()
                     )));
@@ -115,7 +115,7 @@ pub(super) fn read(path: &Path, kind: PackageKind) -> Result<Vec<Member>> {
                     path: path.to_owned(),
                     reason: format!(
                         "member {member_path} is a {other:?}; only files, directories and \
-                         links belong in a Firefox package"
+                         links belong in a Mozilla package"
                     ),
                 });
             }
@@ -124,7 +124,7 @@ pub(super) fn read(path: &Path, kind: PackageKind) -> Result<Vec<Member>> {
             return Err(Error::Input {
                 path: path.to_owned(),
                 reason: format!(
-                    "it unpacks to more than {} MiB, far more than any Firefox build; refusing \
+                    "it unpacks to more than {} MiB, far more than any Firefox or Thunderbird build; refusing \
                      to go on (L10N_REPACK_MAX_UNPACKED_MIB raises the limit)",
                     max >> 20
                 ),
@@ -147,7 +147,7 @@ fn utf8(path: &Path, what: &str, bytes: &[u8]) -> Result<String> {
     String::from_utf8(bytes.to_vec()).map_err(|_| Error::Input {
         path: path.to_owned(),
         reason: format!(
-            "{what} {:?} is not UTF-8; refusing this package (Firefox's names are ASCII)",
+            "{what} {:?} is not UTF-8; refusing this package (Mozilla's package names are ASCII)",
             String::from_utf8_lossy(bytes)
         ),
     })

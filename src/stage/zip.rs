@@ -26,7 +26,7 @@ pub(super) fn read(path: &Path) -> Result<(Vec<Member>, Vec<u8>)> {
     let claimed: u64 = entries.iter().map(|e| u64::from(e.size)).sum();
     if claimed > max_unpacked() {
         return Err(corrupt(format!(
-            "its entries claim {claimed} bytes, more than any Firefox build holds \
+            "its entries claim {claimed} bytes, more than any Firefox or Thunderbird build holds \
              (L10N_REPACK_MAX_UNPACKED_MIB raises the limit)"
         )));
     }

@@ -9,30 +9,6 @@ use crate::util::*;
 
 const LOCALES: &[&str] = &["ar", "de", "fr", "ja", "zh-TW"];
 
-/// The corpus's en-US package whose name ends with `suffix`, built by make-corpus.sh for
-/// `platform` (one of its PLATFORMS). Missing: a loud skip locally, a failure in CI, whose
-/// corpus has every platform.
-fn corpus_package(
-    corpus: &std::path::Path,
-    suffix: &str,
-    platform: &str,
-) -> Option<std::path::PathBuf> {
-    let found = std::fs::read_dir(corpus.join("en-US"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.to_string_lossy().ends_with(suffix));
-    if found.is_none() {
-        assert!(
-            !in_ci(),
-            "the CI corpus has every platform (PLATFORMS=\"linux win mac android\")"
-        );
-        eprintln!(
-            "SKIPPED: the corpus has no {platform} build (make-corpus.sh PLATFORMS={platform})"
-        );
-    }
-    found
-}
-
 #[test]
 fn real_firefox_build_repacks_and_reads_back() {
     let Some(corpus) = corpus_dir() else { return };
@@ -141,7 +117,7 @@ fn real_windows_build_repacks_into_zip_and_installer() {
         return;
     }
     let en_us_dir = corpus.join("en-US");
-    let Some(input) = corpus_package(&corpus, ".win64.zip", "win") else {
+    let Some(input) = corpus_package(&corpus, ".win64.zip", "make-corpus.sh PLATFORMS=win") else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
@@ -179,18 +155,8 @@ fn real_windows_build_repacks_into_zip_and_installer() {
         en_us.keys().collect::<Vec<_>>()
     );
     let exe = name(".installer.exe");
-    check(Command::new("7z").args(["t", "-t7z"]).arg(&exe));
-    let installed = tmp.path().join("installed");
-    check(
-        Command::new("7z")
-            .args(["x", "-t7z", "-y"])
-            .arg(format!("-o{}", installed.display()))
-            .arg(&exe),
-    );
-    assert!(
-        files(&installed.join("core")) == ours,
-        "core/ is the zip's tree"
-    );
+    let core = installer_core(&exe, &tmp.path().join("installed"));
+    assert!(core == ours, "core/ is the zip's tree");
     for (path, data) in &en_us {
         if path.ends_with(".exe") || path.ends_with(".dll") {
             assert!(&ours[path] == data, "{path} changed in the zip");
@@ -204,7 +170,7 @@ fn real_mac_build_repacks_into_a_dmg() {
     if !(have("7z") && have("fls")) {
         return;
     }
-    let Some(input) = corpus_package(&corpus, ".mac.dmg", "mac") else {
+    let Some(input) = corpus_package(&corpus, ".mac.dmg", "make-corpus.sh PLATFORMS=mac") else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
@@ -213,48 +179,7 @@ fn real_mac_build_repacks_into_a_dmg() {
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     let file = input.file_name().unwrap().to_string_lossy().into_owned();
     let dmg = out.join(file.replace(".en-US.", ".fr."));
-    let extract = |dmg: &std::path::Path, dir: &str| {
-        let dest = tmp.path().join(dir);
-        check(
-            Command::new("7z")
-                .args(["x", "-y"])
-                .arg(format!("-o{}", dest.display()))
-                .arg(dmg),
-        );
-        files(&dest.join("Firefox").join("Firefox.app"))
-    };
-    check(Command::new("7z").arg("t").arg(&dmg));
-    let en_us = extract(&input, "en-US");
-    let ours = extract(&dmg, "fr");
-    for (path, data) in en_us
-        .iter()
-        .filter(|(p, _)| p.starts_with("Contents/MacOS/"))
-    {
-        assert!(&ours[path] == data, "{path} changed");
-    }
-    assert!(ours.contains_key("Contents/Resources/fr.lproj/InfoPlist.strings"));
-    // Sleuth Kit reads the raw volume 7-Zip unpacks from the LZMA chunks.
-    let raw = tmp.path().join("raw");
-    check(
-        Command::new("7z")
-            .args(["x", "-tdmg", "-y"])
-            .arg(format!("-o{}", raw.display()))
-            .arg(&dmg),
-    );
-    let volume = raw.join("0.hfs");
-    let listing = check(Command::new("fls").args(["-r", "-p"]).arg(&volume)).stdout;
-    let listing = String::from_utf8_lossy(&listing);
-    let line = listing
-        .lines()
-        .find(|l| l.ends_with("\tFirefox.app/Contents/Resources/omni.ja"))
-        .expect("fls lists omni.ja");
-    let inode = line
-        .split_whitespace()
-        .nth(1)
-        .unwrap()
-        .trim_end_matches(':');
-    let jar = check(Command::new("icat").arg(&volume).arg(inode)).stdout;
-    assert!(jar == ours["Contents/Resources/omni.ja"], "icat omni.ja");
+    check_repacked_dmg(&input, &dmg, tmp.path(), "Firefox", "fr.lproj");
 }
 
 #[test]
@@ -263,7 +188,11 @@ fn real_android_build_repacks_into_an_apk() {
     if !(have("zipalign") && have("apksigner") && have("aapt")) {
         return;
     }
-    let Some(input) = corpus_package(&corpus, ".android-arm.apk", "android") else {
+    let Some(input) = corpus_package(
+        &corpus,
+        ".android-arm.apk",
+        "make-corpus.sh PLATFORMS=android",
+    ) else {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();

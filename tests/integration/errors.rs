@@ -289,7 +289,7 @@ fn hostile_packages_are_refused_before_anything_is_written() {
                 "d.tar.bz2",
                 &[("firefox/huge", Regular, "", 1 << 60)],
             ),
-            "more than any Firefox build holds",
+            "more than any Firefox or Thunderbird build holds",
         ),
     ];
     for (input, message) in cases {

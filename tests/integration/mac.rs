@@ -37,45 +37,6 @@ fn seven_zip_files(dmg: &Path, dest: &Path) -> BTreeMap<String, Vec<u8>> {
         .collect()
 }
 
-/// The raw HFS+ volume of `dmg`, as `7z x -tdmg` writes it (`0.hfs`).
-#[track_caller]
-fn raw_volume(dmg: &Path, dest: &Path) -> PathBuf {
-    check(Command::new("7z").args(["t", "-tdmg"]).arg(dmg));
-    check(
-        Command::new("7z")
-            .args(["x", "-tdmg", "-y"])
-            .arg(format!("-o{}", dest.display()))
-            .arg(dmg),
-    );
-    dest.join("0.hfs")
-}
-
-/// Sleuth Kit's listing of a volume: path → (type, inode).
-#[track_caller]
-fn sleuth_kit_listing(volume: &Path) -> BTreeMap<String, (String, String)> {
-    let fsstat = check(Command::new("fsstat").arg(volume));
-    let fsstat = String::from_utf8_lossy(&fsstat.stdout);
-    assert!(fsstat.contains("File System Type: HFS+"), "{fsstat}");
-    assert!(fsstat.contains("Volume Name: Firefox"), "{fsstat}");
-    let out = check(Command::new("fls").args(["-r", "-p"]).arg(volume));
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|line| {
-            let (head, path) = line.split_once('\t')?;
-            let (kind, inode) = head.split_once(' ')?;
-            Some((
-                path.to_owned(),
-                (kind.to_owned(), inode.trim_end_matches(':').to_owned()),
-            ))
-        })
-        .collect()
-}
-
-#[track_caller]
-fn icat(volume: &Path, inode: &str) -> Vec<u8> {
-    check(Command::new("icat").arg(volume).arg(inode)).stdout
-}
-
 #[test]
 fn dmgs_open_in_real_tools_with_the_locale_inside_and_binaries_untouched() {
     if !(have("7z") && have("fls") && have("mar")) {
@@ -110,7 +71,7 @@ fn dmgs_open_in_real_tools_with_the_locale_inside_and_binaries_untouched() {
         }
         // Sleuth Kit on the raw volume: the tree, the symlink, the jars and binaries.
         let volume = raw_volume(&dmg, &tmp.path().join(format!("{locale}-raw")));
-        let listing = sleuth_kit_listing(&volume);
+        let listing = sleuth_kit_listing(&volume, "Firefox");
         assert_eq!(listing[" "].0, "l/l", "{locale}: the /Applications link");
         for path in [
             format!("{RESOURCES}/omni.ja"),
@@ -163,7 +124,7 @@ fn every_dmg_compression_reads_back_in_dmg2img_and_7zip() {
             let img = tmp.path().join(format!("{compression}.img"));
             check(Command::new("dmg2img").arg("-s").arg(&dmg).arg(&img));
             assert_eq!(std::fs::read(&img).unwrap(), from_7z, "{compression}");
-            let listing = sleuth_kit_listing(&img);
+            let listing = sleuth_kit_listing(&img, "Firefox");
             assert!(listing.contains_key(&format!("{RESOURCES}/fr.lproj/InfoPlist.strings")));
         }
         volumes.push(from_7z);

@@ -88,7 +88,7 @@ fn versions_are_validated() {
         let run = repack(&fixtures().join("xpi"), &tmp.path().join("out"), &bad);
         assert_eq!(run.code, 2, "{bad:?}: {}", run.stderr);
         assert!(
-            run.stderr.contains("not a Firefox version"),
+            run.stderr.contains("not a Mozilla version number"),
             "{}",
             run.stderr
         );

@@ -331,7 +331,7 @@ fn bad_en_us_packages_are_refused_with_exit_2_and_nothing_written() {
         (
             "a compression bomb",
             tarball(dir, "bomb.tar.bz2", &bomb),
-            "claims 41943040 bytes, more than any Firefox build holds",
+            "claims 41943040 bytes, more than any Firefox or Thunderbird build holds",
         ),
     ];
     for (case, input, message) in cases {

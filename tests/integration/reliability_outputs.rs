@@ -44,7 +44,7 @@ fn application_ini_values_that_would_leave_the_output_dir_are_refused() {
         (
             "Version=140.0",
             "Version=1/../../../ESC",
-            r#"its Version "1/../../../ESC" is not a Firefox version"#,
+            r#"its Version "1/../../../ESC" is not a Mozilla version number"#,
         ),
         (
             "BuildID=20250101000000",

@@ -9,6 +9,9 @@ use std::path::{Path, PathBuf};
 
 use crate::util::*;
 
+/// How the Thunderbird corpus gets its Windows and macOS packages.
+const TB_PLATFORMS: &str = "make-thunderbird-corpus.sh PLATFORMS=\"linux win mac\"";
+
 /// RTL, CJK and a Latin script.
 const LOCALES: &[&str] = &["ar", "fr", "ja"];
 
@@ -35,15 +38,6 @@ fn input(corpus: &Path) -> PathBuf {
         .expect("the Thunderbird corpus has its tarball")
 }
 
-/// The version in the corpus tarball's name (`153.8.0esr`).
-fn version(input: &Path) -> String {
-    let name = input.file_name().unwrap().to_string_lossy().into_owned();
-    name.strip_prefix("thunderbird-")
-        .and_then(|r| r.strip_suffix(".en-US.linux-x86_64.tar.bz2"))
-        .expect("thunderbird-<version>.en-US.linux-x86_64.tar.bz2")
-        .to_owned()
-}
-
 #[test]
 fn real_thunderbird_repacks_into_its_own_names_and_starts_in_its_locale() {
     let Some(corpus) = corpus() else { return };
@@ -52,7 +46,7 @@ fn real_thunderbird_repacks_into_its_own_names_and_starts_in_its_locale() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let input = input(&corpus);
-    let version = version(&input);
+    let version = version_of(&input, ".en-US.linux-x86_64.tar.bz2");
     let out = tmp.path().join("out");
     let run = repack_input(
         &input,
@@ -260,4 +254,180 @@ fn a_firefox_langpack_is_refused_by_thunderbird() {
         "{}",
         run.stderr
     );
+}
+
+/// Thunderbird's Windows zip, installer and MAR, in the release layout: its own names, the
+/// zip's top-level `thunderbird/`, binaries untouched, the installer's `core/` the zip's
+/// tree, and the MAR installing that same tree.
+#[test]
+fn real_thunderbird_windows_build_repacks_into_zip_installer_and_mar() {
+    let Some(corpus) = corpus() else { return };
+    if !(have("unzip") && have("7z") && have("mar")) {
+        return;
+    }
+    let Some(input) = corpus_package(&corpus, ".en-US.win64.zip", TB_PLATFORMS) else {
+        return;
+    };
+    let en_us_dir = corpus.join("en-US");
+    let version = version_of(&input, ".en-US.win64.zip");
+    let tmp = tempfile::tempdir().unwrap();
+    let nsis = tmp.path().join("nsis");
+    std::fs::create_dir_all(nsis.join("en-US")).unwrap();
+    std::fs::copy(en_us_dir.join("setup.exe"), nsis.join("en-US/setup.exe")).unwrap();
+    let out = tmp.path().join("out");
+    let mut args = installer_options(
+        &en_us_dir.join("7z-sfx-stub.exe"),
+        &en_us_dir.join("app.tag"),
+        &nsis,
+    );
+    args.extend(
+        [
+            "--locales",
+            "ar,fr",
+            "--formats",
+            "zip,installer,mar",
+            "--release",
+            "--version",
+            &version,
+            "--build-number",
+            "1",
+            "--verify",
+        ]
+        .map(String::from),
+    );
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = repack_input(&input, &corpus.join("xpi"), &out, &args);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+
+    let unzip_to = |zip: &Path, dir: &str| {
+        let dest = tmp.path().join(dir);
+        check(
+            std::process::Command::new("unzip")
+                .arg("-q")
+                .arg(zip)
+                .arg("-d")
+                .arg(&dest),
+        );
+        assert_eq!(listing(&dest), ["thunderbird"], "{dir}: one top-level dir");
+        files(&dest.join("thunderbird"))
+    };
+    let en_us = unzip_to(&input, "en-US");
+    for locale in ["ar", "fr"] {
+        let zip = out.join(format!("win64/{locale}/thunderbird-{version}.zip"));
+        let exe = out.join(format!("win64/{locale}/Thunderbird Setup {version}.exe"));
+        let mar = out.join(format!(
+            "update/win64/{locale}/thunderbird-{version}.complete.mar"
+        ));
+        let ours = unzip_to(&zip, &format!("zip-{locale}"));
+        assert_eq!(
+            ours.keys().collect::<Vec<_>>(),
+            en_us.keys().collect::<Vec<_>>(),
+            "{locale}: the zip has en-US's files"
+        );
+        for (path, data) in &en_us {
+            if path.ends_with(".exe") || path.ends_with(".dll") {
+                assert!(&ours[path] == data, "{locale}: {path} changed in the zip");
+            }
+        }
+        let omni = jar_entries(&zip_member(&ours, "omni.ja", tmp.path(), locale));
+        assert_eq!(
+            omni.get("default.locale").map(Vec::as_slice),
+            Some(format!("{locale}\n").as_bytes()),
+            "{locale}: default.locale"
+        );
+        assert!(
+            omni.contains_key(&format!("chrome/chrome.{locale}.manifest")),
+            "{locale}: its chrome manifest"
+        );
+
+        let core = installer_core(&exe, &tmp.path().join(format!("installed-{locale}")));
+        assert!(
+            core == ours,
+            "{locale}: the installer's core/ is the zip's tree"
+        );
+
+        let from_mar = mardor_extract(&mar, &tmp.path().join(format!("mar-{locale}")));
+        for (path, data) in &ours {
+            assert!(
+                from_mar.get(path) == Some(data),
+                "{locale}: {path} differs between the zip and the MAR"
+            );
+        }
+    }
+}
+
+/// Thunderbird's dmg and MAR: `Thunderbird.app` with binaries untouched, the locale's
+/// `.lproj`, and the volume read by Sleuth Kit as well as 7-Zip.
+#[test]
+fn real_thunderbird_mac_build_repacks_into_a_dmg_and_mar() {
+    let Some(corpus) = corpus() else { return };
+    if !(have("7z") && have("fls") && have("icat") && have("mar")) {
+        return;
+    }
+    let Some(input) = corpus_package(&corpus, ".en-US.mac.dmg", TB_PLATFORMS) else {
+        return;
+    };
+    let version = version_of(&input, ".en-US.mac.dmg");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let run = repack_input(
+        &input,
+        &corpus.join("xpi"),
+        &out,
+        &[
+            "--locales",
+            "ar",
+            "--formats",
+            "dmg,mar",
+            // The corpus's macOS stand-in has no update-settings.ini (nor has
+            // make-corpus.sh's Firefox one).
+            "--mar-channel-id",
+            "thunderbird-comm-esr",
+            "--verify",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    // Arabic: right to left (Thunderbird ships ja-JP-mac on macOS, not the corpus's `ja`).
+    let dmg = out.join(format!("thunderbird-{version}.ar.mac.dmg"));
+    let ours = check_repacked_dmg(&input, &dmg, tmp.path(), "Thunderbird", "ar.lproj");
+    let omni = jar_entries(&zip_member(
+        &ours,
+        "Contents/Resources/omni.ja",
+        tmp.path(),
+        "ar",
+    ));
+    assert_eq!(
+        omni.get("default.locale").map(Vec::as_slice),
+        Some(&b"ar\n"[..])
+    );
+
+    let mar = out.join(format!("thunderbird-{version}.ar.mac.complete.mar"));
+    let from_mar = mardor_extract(&mar, &tmp.path().join("mar-ar"));
+    for (path, data) in &ours {
+        assert!(
+            from_mar.get(path) == Some(data),
+            "{path} differs between the dmg and the MAR"
+        );
+    }
+}
+
+/// The version in an en-US package's name (`thunderbird-<version><suffix>`).
+fn version_of(input: &Path, suffix: &str) -> String {
+    let name = input.file_name().unwrap().to_string_lossy().into_owned();
+    name.strip_prefix("thunderbird-")
+        .and_then(|r| r.strip_suffix(suffix))
+        .unwrap_or_else(|| panic!("thunderbird-<version>{suffix}: {name}"))
+        .to_owned()
+}
+
+/// Writes the member `path` of an unpacked package to a file, for the jar reader.
+fn zip_member(
+    tree: &std::collections::BTreeMap<String, Vec<u8>>,
+    path: &str,
+    tmp: &Path,
+    locale: &str,
+) -> PathBuf {
+    let file = tmp.join(format!("{locale}-{}", path.replace('/', "_")));
+    std::fs::write(&file, &tree[path]).unwrap_or_else(|e| panic!("{path}: {e}"));
+    file
 }

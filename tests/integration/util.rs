@@ -320,3 +320,132 @@ pub fn entries(dir: &Path) -> Vec<String> {
         })
         .collect()
 }
+
+/// Unpacks a dmg with 7-Zip into `dest` and returns the files of the app bundle
+/// `<volume>/<volume>.app` (`Firefox/Firefox.app`), by path inside the bundle.
+pub fn dmg_bundle_files(dmg: &Path, dest: &Path, volume: &str) -> BTreeMap<String, Vec<u8>> {
+    check(
+        Command::new("7z")
+            .args(["x", "-y"])
+            .arg(format!("-o{}", dest.display()))
+            .arg(dmg),
+    );
+    files(&dest.join(volume).join(format!("{volume}.app")))
+}
+
+/// The checks every repacked dmg passes against its en-US input, with 7-Zip and Sleuth
+/// Kit: `7z t`, the volume's name, the Mach-O binaries (`Contents/MacOS/`) unchanged, the locale's `lproj`
+/// (`fr.lproj`) present, and `omni.ja` on the HFS+ volume the same as 7-Zip's. Returns the
+/// repacked bundle's files, by path inside `<volume>.app`.
+pub fn check_repacked_dmg(
+    input: &Path,
+    dmg: &Path,
+    tmp: &Path,
+    volume: &str,
+    lproj: &str,
+) -> BTreeMap<String, Vec<u8>> {
+    check(Command::new("7z").arg("t").arg(dmg));
+    let en_us = dmg_bundle_files(input, &tmp.join("dmg-en-US"), volume);
+    let ours = dmg_bundle_files(dmg, &tmp.join("dmg-repacked"), volume);
+    for (path, data) in en_us
+        .iter()
+        .filter(|(p, _)| p.starts_with("Contents/MacOS/"))
+    {
+        assert!(&ours[path] == data, "{path} changed");
+    }
+    let strings = format!("Contents/Resources/{lproj}/InfoPlist.strings");
+    assert!(ours.contains_key(&strings), "{strings}");
+    let raw = raw_volume(dmg, &tmp.join("dmg-raw"));
+    let listing = sleuth_kit_listing(&raw, volume);
+    let (_, inode) = &listing[&format!("{volume}.app/Contents/Resources/omni.ja")];
+    assert!(
+        icat(&raw, inode) == ours["Contents/Resources/omni.ja"],
+        "icat omni.ja"
+    );
+    ours
+}
+
+/// The en-US package in `corpus`'s `en-US/` whose name ends with `suffix`, which
+/// `built_by` makes (`make-corpus.sh PLATFORMS=mac`). Missing: a loud skip locally, a
+/// failure in CI, whose corpora have every platform.
+pub fn corpus_package(corpus: &Path, suffix: &str, built_by: &str) -> Option<PathBuf> {
+    let found = std::fs::read_dir(corpus.join("en-US"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(suffix));
+    if found.is_none() {
+        assert!(
+            !in_ci(),
+            "no *{suffix} in {}; .ci/run builds it with {built_by}",
+            corpus.display()
+        );
+        eprintln!(
+            "SKIPPED: no *{suffix} in {} ({built_by} makes it)",
+            corpus.display()
+        );
+    }
+    found
+}
+
+/// The installer's `core/` tree (the package's files), as 7-Zip extracts it from `exe`.
+#[track_caller]
+pub fn installer_core(exe: &Path, dest: &Path) -> BTreeMap<String, Vec<u8>> {
+    seven_zip_extract(exe, dest)
+        .into_iter()
+        .filter_map(|(path, data)| Some((path.strip_prefix("core/")?.to_owned(), data)))
+        .collect()
+}
+
+/// Tests and extracts the 7z archive inside `exe` with 7-Zip (`-t7z`: the stub may look
+/// like another format).
+#[track_caller]
+pub fn seven_zip_extract(exe: &Path, dest: &Path) -> BTreeMap<String, Vec<u8>> {
+    check(Command::new("7z").args(["t", "-t7z"]).arg(exe));
+    check(
+        Command::new("7z")
+            .args(["x", "-t7z", "-y"])
+            .arg(format!("-o{}", dest.display()))
+            .arg(exe),
+    );
+    files(dest)
+}
+
+/// The raw HFS+ volume of `dmg`, as `7z x -tdmg` writes it (`0.hfs`).
+#[track_caller]
+pub fn raw_volume(dmg: &Path, dest: &Path) -> PathBuf {
+    check(Command::new("7z").args(["t", "-tdmg"]).arg(dmg));
+    check(
+        Command::new("7z")
+            .args(["x", "-tdmg", "-y"])
+            .arg(format!("-o{}", dest.display()))
+            .arg(dmg),
+    );
+    dest.join("0.hfs")
+}
+
+/// Sleuth Kit's listing of the HFS+ volume named `name`: path → (type, inode).
+#[track_caller]
+pub fn sleuth_kit_listing(volume: &Path, name: &str) -> BTreeMap<String, (String, String)> {
+    let fsstat = check(Command::new("fsstat").arg(volume));
+    let fsstat = String::from_utf8_lossy(&fsstat.stdout);
+    assert!(fsstat.contains("File System Type: HFS+"), "{fsstat}");
+    assert!(fsstat.contains(&format!("Volume Name: {name}")), "{fsstat}");
+    let out = check(Command::new("fls").args(["-r", "-p"]).arg(volume));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| {
+            let (head, path) = line.split_once('\t')?;
+            let (kind, inode) = head.split_once(' ')?;
+            Some((
+                path.to_owned(),
+                (kind.to_owned(), inode.trim_end_matches(':').to_owned()),
+            ))
+        })
+        .collect()
+}
+
+/// A file's bytes on a volume, by its inode, as Sleuth Kit reads them.
+#[track_caller]
+pub fn icat(volume: &Path, inode: &str) -> Vec<u8> {
+    check(Command::new("icat").arg(volume).arg(inode)).stdout
+}

@@ -45,20 +45,6 @@ fn unzip(zip: &Path, dest: &Path) -> BTreeMap<String, Vec<u8>> {
     files(dest)
 }
 
-/// Tests and extracts the 7z archive inside `exe` with 7-Zip (`-t7z`: the stub may look
-/// like another format).
-#[track_caller]
-fn seven_zip_extract(exe: &Path, dest: &Path) -> BTreeMap<String, Vec<u8>> {
-    check(Command::new("7z").args(["t", "-t7z"]).arg(exe));
-    check(
-        Command::new("7z")
-            .args(["x", "-t7z", "-y"])
-            .arg(format!("-o{}", dest.display()))
-            .arg(exe),
-    );
-    files(dest)
-}
-
 /// The tree under `prefix/` of `files`, re-rooted.
 fn under(files: &BTreeMap<String, Vec<u8>>, prefix: &str) -> BTreeMap<String, Vec<u8>> {
     files

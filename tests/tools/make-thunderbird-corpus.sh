@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # make-thunderbird-corpus.sh — build a Thunderbird l10n-repack test corpus from Debian's
 # thunderbird packages: a real en-US Thunderbird build (Debian's, as apt fetches and
-# checks it) repackaged as Mozilla's Linux tarball, plus the real langpacks of the same
-# version. The Thunderbird counterpart of shared/corpus/make-corpus.sh (Linux only).
+# checks it) repackaged as Mozilla's Linux tarball and, on request, as Windows and macOS
+# stand-ins of the same build, plus the real langpacks of the same version. The
+# Thunderbird counterpart of shared/corpus/make-corpus.sh (no Android).
 #
 # Usage:
-#   make-thunderbird-corpus.sh TARGET_DIR [LOCALE ...]
+#   [PLATFORMS="linux win mac"] make-thunderbird-corpus.sh TARGET_DIR [LOCALE ...]
 #
 #   With no LOCALE arguments every langpack is used (65 for Debian 12's thunderbird
 #   1:153.8.0esr-1~deb12u1); with LOCALE arguments (Mozilla's codes: fr, en-GB, pt-BR)
@@ -22,19 +23,32 @@
 #                 (the epoch may be left out: 140.12.0esr-1~deb12u1); `apt-cache madison
 #                 thunderbird` lists what the archive has today. Its debs go to
 #                 $DATA_DIR/debian/thunderbird/<version without epoch>/{debs,l10n-debs}/.
+#   PLATFORMS     which en-US packages to build, any of "linux win mac" (default "linux");
+#                 the langpacks are always copied
 #   FORCE=1       rebuild every output even if its stamp says it is up to date
-#   VERIFY        1 (default): check the tarball if this run built it (GNU tar + Python
-#                 tarfile, see check_tarball); 2: check it even when up to date; 0: never
+#   VERIFY        1 (default): check each package built in this run (the tarball with GNU
+#                 tar + Python tarfile; the zip with unzip -t or 7z t and its file list; the
+#                 dmg with 7z t/x and, if installed, dmg2img + fls); 2: check them even when
+#                 up to date; 0: never
 #   APT_UPDATE=0  skip the `apt-get update` (as root) that precedes the first download
-#   KEEP_WORK=1   keep TARGET/.work/stage (the unpacked en-US build) after the run
+#   JOBS          parallel compression workers for the zip and the dmg (default: nproc)
+#   KEEP_WORK=1   keep TARGET/.work/{stage,win,mac} (the unpacked en-US build and the
+#                 platform staging dirs) after the run
 #   PYTHON        python3 interpreter, stdlib only (default python3)
+#   SHARED_CORPUS_DIR  shared/corpus, whose make-platform-inputs.py and make-sample-dmg.py
+#                 the win and mac steps use (default: ../../../shared/corpus from this
+#                 script, i.e. the `shared` checkout beside the repository)
 #
 # Tools used (Debian packages): apt-get (apt), dpkg-deb (dpkg), tar, bzip2, coreutils,
-# findutils, python3. The l10n debs are downloaded all at once (about 35 MB) even when
-# only some LOCALEs are asked for.
+# findutils, python3 (bz2, zlib, multiprocessing); win: makensis (nsis); VERIFY: unzip or
+# 7z (p7zip-full) for win, 7z for mac, and dmg2img + fls (sleuthkit) when installed.
+# Helpers: make-thunderbird-platforms.py beside this script (Windows zip, dmg staging
+# tree, PE stub; it imports $SHARED_CORPUS_DIR/make-platform-inputs.py) and
+# $SHARED_CORPUS_DIR/make-sample-dmg.py (HFS+ volume + UDIF writer). The l10n debs are
+# downloaded all at once (about 35 MB) even when only some LOCALEs are asked for.
 #
 # Output (under TARGET_DIR). <ver> is the Debian upstream version, e.g. 153.8.0esr.
-#   en-US/thunderbird-<ver>.en-US.linux-x86_64.tar.bz2
+#   en-US/thunderbird-<ver>.en-US.linux-x86_64.tar.bz2                  [linux]
 #       Mozilla tarball layout: one top-level `thunderbird/` dir holding Debian's
 #       /usr/lib/thunderbird with every symlink resolved (Mozilla's packager tars with -h):
 #       chrome, defaults, isp, omni.ja -> /usr/share/thunderbird/..., and `thunderbird`
@@ -47,6 +61,44 @@
 #       write_update_settings). Debian's own `removed-files` and
 #       `defaults/pref/channel-prefs.js` are kept as shipped. Owner 0/0, mtime fixed to
 #       the BuildID, names sorted, bzip2 -9 => byte-identical on every run.
+#   The Windows and macOS packages below are made from the same staged files: the same
+#   real omni.ja (the file an l10n repack rewrites), the Linux x86-64 ELF binaries under
+#   the platform's names (real sizes, wrong machine code, which a repack never looks at).
+#   en-US/thunderbird-<ver>.en-US.win64.zip                             [win]
+#       Mozilla's Windows zip layout: top-level `thunderbird/`; lib<x>.so -> <x>.dll
+#       (xul.dll, nss3.dll, ...), executables get .exe (thunderbird.exe); Linux-only
+#       files dropped (thunderbird-bin, glxtest, vaapitest, v4l2test, vulkantest,
+#       libmozgtk/libmozwayland/libmozsandbox, Debian's thunderbird-wrapper-helper.sh
+#       and the GTK icons in chrome/icons/default/); `uninstall/helper.exe` added (a tiny
+#       real PE made by makensis, where Mozilla's NSIS uninstaller sits); dependentlibs.list
+#       and precomplete rewritten for the Windows names. Deterministic: entries sorted, no
+#       directory entries, deflate -9, every date = the BuildID.
+#   en-US/setup.exe                                                     [win]
+#       stand-in for Mozilla's NSIS installer setup.exe (next to core/ in the installer's
+#       7z archive): a do-nothing NSIS installer, Name "Mozilla Thunderbird", by makensis.
+#   en-US/7z-sfx-stub.exe                                               [win]
+#       stand-in for comm/other-licenses/7zstub/thunderbird/7zSD.sfx: a makensis-built PE
+#       with its NSIS data cut off (no overlay), so stub + app.tag + a 7z archive opens
+#       in 7z as "Type = 7z" at offset stub + tag size, like Mozilla's installers.
+#   en-US/app.tag                                                       [win]
+#       the SFX config as comm/mail/installer/windows/app.tag: ;!@Install@!UTF-8! /
+#       Title="Mozilla Thunderbird" / RunProgram="setup.exe" / ;!@InstallEnd@!
+#   en-US/thunderbird-<ver>.en-US.mac.dmg                               [mac]
+#       UDIF image (bzip2 chunks, UDBZ) of an HFS+ volume named "Thunderbird", written by
+#       make-sample-dmg.py:
+#         Thunderbird.app/Contents/Info.plist (keys of comm-central's
+#             mail/app/macbuild/Contents/Info.plist.in: CFBundleExecutable thunderbird,
+#             CFBundleIdentifier org.mozilla.thunderbird, CFBundleSignature MOZM,
+#             CFBundleName Thunderbird, CFBundleIconFile thunderbird.icns), PkgInfo (APPLMOZM)
+#         Thunderbird.app/Contents/MacOS/{thunderbird, XUL, lib*.dylib}
+#         Thunderbird.app/Contents/Resources/{omni.ja, application.ini, platform.ini,
+#             dependentlibs.list, precomplete (Contents/... paths), removed-files,
+#             en.lproj/InfoPlist.strings (UTF-16: CFBundleName = "Thunderbird";),
+#             thunderbird.icns, chrome/, defaults/, isp/, ...}
+#         " " -> /Applications   (a symlink named by one space, as in Mozilla's dmg)
+#         .background/background.png, .VolumeIcon.icns   (from the Linux PNG icons)
+#       channel-prefs.js, update-settings.ini, fonts/ and the GTK icons are left out, as in
+#       Mozilla's mac package. Every date = the BuildID => byte-identical on every run.
 #   xpi/langpack-<loc>@thunderbird.mozilla.org.xpi
 #       the original langpacks, as Debian ships them (usr/lib/thunderbird/extensions/),
 #       byte for byte, under their own names; <loc> is the manifest's langpack_id, which
@@ -58,9 +110,11 @@
 #
 # Idempotent: every output is written to a temp path and renamed into place; a stamp
 # file under TARGET/.work holds the sha256 of the step's inputs and of the step's own
-# code (its bash functions), so a re-run skips finished steps (FORCE=1 redoes all).
+# code (its bash functions, and the Python helpers it runs), so a re-run skips finished
+# steps (FORCE=1 redoes all).
 set -euo pipefail
 
+HERE=$(cd "$(dirname "$0")" && pwd)
 DATA_DIR=${DATA_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/l10n-repack-data}
 DEB_VERSION=${DEB_VERSION:-}
 TB_DATA="$DATA_DIR/debian/thunderbird"
@@ -77,8 +131,19 @@ VERIFY=${VERIFY:-1}
 APT_UPDATE=${APT_UPDATE:-1}
 KEEP_WORK=${KEEP_WORK:-0}
 PYTHON=${PYTHON:-python3}
+PLATFORMS=${PLATFORMS:-linux}
+JOBS=${JOBS:-$(nproc)}
+SHARED_CORPUS_DIR=${SHARED_CORPUS_DIR:-$HERE/../../../shared/corpus}
+export SHARED_CORPUS_DIR                   # make-thunderbird-platforms.py reads it too
+PLATFORM_PY="$HERE/make-thunderbird-platforms.py"
+SHARED_PY="$SHARED_CORPUS_DIR/make-platform-inputs.py"
+DMG_PY="$SHARED_CORPUS_DIR/make-sample-dmg.py"
 
-[ $# -ge 1 ] || { sed -n '2,33p' "$0"; exit 2; }
+[ $# -ge 1 ] || { sed -n '2,48p' "$0"; exit 2; }
+for p in $PLATFORMS; do
+  case $p in linux|win|mac) ;; *) echo "unknown platform '$p' in PLATFORMS (linux win mac)" >&2; exit 2 ;; esac
+done
+want() { case " $PLATFORMS " in *" $1 "*) return 0 ;; esac; return 1; }
 TARGET=$(mkdir -p "$1" && cd "$1" && pwd)
 shift
 WANT_LOCALES=("$@")
@@ -101,10 +166,26 @@ sha() { sha256sum "$@" | cut -c1-64; }
 recipe() { declare -f "$@" | sha; }     # hash of the named bash functions' code
 die() { echo "error: $*" >&2; exit 1; }
 
+have() { command -v "$1" >/dev/null 2>&1; }
 for c in apt-get apt-cache dpkg-deb tar bzip2 sha256sum "$PYTHON"; do
-  command -v "$c" >/dev/null 2>&1 || die "missing tool: $c"
+  have "$c" || die "missing tool: $c"
 done
-"$PYTHON" -c 'import bz2, json, tarfile, zipfile' || die "$PYTHON lacks bz2/json/tarfile/zipfile"
+"$PYTHON" -c 'import bz2, json, multiprocessing, tarfile, zipfile, zlib' \
+  || die "$PYTHON lacks bz2/json/multiprocessing/tarfile/zipfile/zlib"
+if want win || want mac; then
+  [ -f "$SHARED_PY" ] || die "no $SHARED_PY (set SHARED_CORPUS_DIR to shared/corpus)"
+  if want mac && [ ! -f "$DMG_PY" ]; then die "no $DMG_PY (set SHARED_CORPUS_DIR to shared/corpus)"; fi
+fi
+if want win && ! have makensis; then die "missing tool: makensis (apt-get install nsis)"; fi
+SEVENZ=$(command -v 7z || command -v 7zz || true)
+if [ "$VERIFY" != 0 ]; then
+  if want win && [ -z "$SEVENZ" ] && ! have unzip; then
+    die "VERIFY needs unzip or 7z for the zip (apt-get install unzip p7zip-full; or VERIFY=0)"
+  fi
+  if want mac && [ -z "$SEVENZ" ]; then
+    die "VERIFY needs 7z for the dmg (apt-get install p7zip-full; or VERIFY=0)"
+  fi
+fi
 
 # ---------------------------------------------------------------- 0. debs
 t=$(now)
@@ -261,19 +342,96 @@ build_linux() {
       -C "$WORK/stage" -cf - thunderbird | bzip2 -9 > "$TARBALL.tmp"
   mv "$TARBALL.tmp" "$TARBALL"
 }
-BUILT=0
-t=$(now)
-key="$STAGE_KEY $(recipe build_linux)"
-if stamp_ok "$WORK/stamp.en-US" "$key" && [ -f "$TARBALL" ]; then
-  echo "en-US tarball up to date" >&2
-else
-  ensure_stage
+BUILT=""                          # the platforms built in this run (for VERIFY=1)
+if want linux; then
   t=$(now)
-  build_linux
-  echo "$key" > "$WORK/stamp.en-US"
-  BUILT=1
+  key="$STAGE_KEY $(recipe build_linux)"
+  if stamp_ok "$WORK/stamp.en-US" "$key" && [ -f "$TARBALL" ]; then
+    echo "en-US tarball up to date" >&2
+  else
+    ensure_stage
+    t=$(now)
+    build_linux
+    echo "$key" > "$WORK/stamp.en-US"
+    BUILT+=" linux"
+  fi
+  timing en-US-tarball "$t"
 fi
-timing en-US-tarball "$t"
+
+# ---------------------------------------------------------------- 1b. Windows
+ZIP="$TARGET/en-US/thunderbird-$VER.en-US.win64.zip"
+SETUP="$TARGET/en-US/setup.exe"
+SFX_STUB="$TARGET/en-US/7z-sfx-stub.exe"
+APP_TAG="$TARGET/en-US/app.tag"
+nsis_pe() { # nsis_pe OUT.exe CAPTION: a tiny, silent, do-nothing NSIS installer (a real PE)
+  local nsi="${1%.exe}.nsi"
+  cat > "$nsi" <<EOF
+Unicode true
+Name "Mozilla Thunderbird"
+Caption "$2"
+OutFile "$1"
+RequestExecutionLevel user
+SilentInstall silent
+Section
+SectionEnd
+EOF
+  makensis -V1 "$nsi" >&2
+}
+build_win() { # everything in $WORK/win first, then moved into en-US/
+  local w="$WORK/win"
+  rm -rf "$w" && mkdir -p "$w"
+  nsis_pe "$w/helper.exe" "Mozilla Thunderbird Uninstall"
+  nsis_pe "$w/setup.exe" "Mozilla Thunderbird Setup"
+  nsis_pe "$w/stub-nsis.exe" "7-Zip SFX stub stand-in"
+  "$PYTHON" "$PLATFORM_PY" pe-strip "$w/stub-nsis.exe" "$w/7z-sfx-stub.exe"
+  # comm/mail/installer/windows/app.tag
+  printf ';!@Install@!UTF-8!\nTitle="Mozilla Thunderbird"\nRunProgram="setup.exe"\n;!@InstallEnd@!\n' > "$w/app.tag"
+  "$PYTHON" "$PLATFORM_PY" win-zip "$STAGE" "$w/out.zip" --helper "$w/helper.exe" \
+      --mtime "$MTIME" --jobs "$JOBS"
+  mv "$w/setup.exe" "$SETUP"
+  mv "$w/7z-sfx-stub.exe" "$SFX_STUB"
+  mv "$w/app.tag" "$APP_TAG"
+  mv "$w/out.zip" "$ZIP"
+}
+if want win; then
+  t=$(now)
+  key="$STAGE_KEY $(recipe build_win nsis_pe) $(sha "$PLATFORM_PY" "$SHARED_PY" | sha)"
+  if stamp_ok "$WORK/stamp.win" "$key" && [ -f "$ZIP" ] && [ -f "$SETUP" ] && [ -f "$SFX_STUB" ] && [ -f "$APP_TAG" ]; then
+    echo "Windows zip up to date" >&2
+  else
+    ensure_stage
+    t=$(now)
+    build_win
+    echo "$key" > "$WORK/stamp.win"
+    BUILT+=" win"
+  fi
+  timing win-zip "$t"
+fi
+
+# ---------------------------------------------------------------- 1c. macOS
+DMG="$TARGET/en-US/thunderbird-$VER.en-US.mac.dmg"
+build_mac() {
+  local m="$WORK/mac"
+  rm -rf "$m" && mkdir -p "$m"
+  "$PYTHON" "$PLATFORM_PY" mac-stage "$STAGE" "$m/root" --version "$APPVER"
+  "$PYTHON" "$DMG_PY" "$m/root" "$m/volume.hfs" "$m/out.dmg" --name Thunderbird --bzip2 \
+      --mtime "$MTIME" --jobs "$JOBS"
+  mv "$m/out.dmg" "$DMG"                # volume.hfs stays until the checks (dmg2img == it)
+}
+if want mac; then
+  t=$(now)
+  key="$STAGE_KEY $(recipe build_mac) $(sha "$PLATFORM_PY" "$SHARED_PY" "$DMG_PY" | sha)"
+  if stamp_ok "$WORK/stamp.mac" "$key" && [ -f "$DMG" ]; then
+    echo "macOS dmg up to date" >&2
+  else
+    ensure_stage
+    t=$(now)
+    build_mac
+    echo "$key" > "$WORK/stamp.mac"
+    BUILT+=" mac"
+  fi
+  timing mac-dmg "$t"
+fi
 
 # ---------------------------------------------------------------- 2. langpacks
 t=$(now)
@@ -364,16 +522,93 @@ print("  ok: tarfile: %d members, %d files identical to the stage, owner 0/0, mt
       % (len(names), len(files), mtime))
 EOF
 }
-if [ "$VERIFY" = 2 ] || { [ "$VERIFY" = 1 ] && [ "$BUILT" = 1 ]; }; then
-  t=$(now)
-  ensure_stage
-  t=$(now)
-  check_tarball
-  timing verify-tarball "$t"
+check_win() { # the zip tests clean; its file list is the Windows one; omni.ja is the real one
+  if have unzip; then
+    unzip -tq "$ZIP" >&2 || die "unzip -t $ZIP failed"
+    echo "  ok: unzip -t $(basename "$ZIP"): no errors" >&2
+  else
+    "$SEVENZ" t "$ZIP" >/dev/null || die "7z t $ZIP failed"
+    echo "  ok: 7z t $(basename "$ZIP"): Everything is Ok" >&2
+  fi
+  "$PYTHON" - "$ZIP" "$STAGE" <<'EOF' >&2
+import hashlib, os, sys, zipfile
+zpath, stage = sys.argv[1:3]
+z = zipfile.ZipFile(zpath)
+names = [i.filename for i in z.infolist()]
+assert names == sorted(names), "entries not sorted"
+assert all(n.startswith("thunderbird/") and not n.endswith("/") for n in names), "not all files under thunderbird/"
+files = {n[len("thunderbird/"):] for n in names}
+need = {"thunderbird.exe", "xul.dll", "omni.ja", "application.ini", "uninstall/helper.exe",
+        "precomplete", "dependentlibs.list"}
+assert need <= files, "missing: %s" % sorted(need - files)
+linux = sorted(f for f in files if f.endswith(".so") or f.startswith("chrome/icons/") or f in
+               ("thunderbird", "thunderbird-bin", "glxtest", "vaapitest", "v4l2test", "vulkantest"))
+assert not linux, "Linux-only files left: %s" % linux
+removes = {l[8:-1] for l in z.read("thunderbird/precomplete").decode().splitlines()
+           if l.startswith('remove "')}
+assert removes == {f for f in files if not f.endswith(("channel-prefs.js", "update-settings.ini"))}, \
+    "precomplete does not list the zip's files"
+deps = z.read("thunderbird/dependentlibs.list").decode().split()
+assert deps and all(d.endswith(".dll") and d in files for d in deps), deps
+h = lambda b: hashlib.sha256(b).hexdigest()
+with open(os.path.join(stage, "omni.ja"), "rb") as f:
+    assert h(z.read("thunderbird/omni.ja")) == h(f.read()), "omni.ja differs from the stage"
+print("  ok: zip file list: %d files under thunderbird/ (thunderbird.exe, xul.dll, "
+      "uninstall/helper.exe, ...), no Linux-only files, precomplete and dependentlibs.list "
+      "match, omni.ja byte-identical to the stage" % len(files))
+EOF
+  local f
+  for f in "$SETUP" "$SFX_STUB"; do
+    [ "$(head -c2 "$f")" = MZ ] || die "$f is not a PE file"
+  done
+  grep -qx 'Title="Mozilla Thunderbird"' "$APP_TAG" || die "$APP_TAG has no Thunderbird title"
+  echo "  ok: setup.exe, 7z-sfx-stub.exe are PE files; app.tag says Mozilla Thunderbird" >&2
+}
+check_mac() { # 7z reads the dmg and finds the real omni.ja; Sleuth Kit reads the HFS+ volume
+  local p img="$WORK/mac/verify.img"
+  mkdir -p "$WORK/mac"
+  "$SEVENZ" t "$DMG" > "$WORK/mac/7z-t.txt" 2>&1 || { cat "$WORK/mac/7z-t.txt" >&2; die "7z t $DMG failed"; }
+  echo "  ok: 7z t $(basename "$DMG"): Everything is Ok ($(grep -E '^(Files|Folders):' "$WORK/mac/7z-t.txt" | tr '\n' ' '))" >&2
+  p=$("$SEVENZ" l -slt "$DMG" | sed -n 's|^Path = \(.*Thunderbird\.app/Contents/Resources/omni\.ja\)$|\1|p')
+  [ -n "$p" ] || die "7z l: no Thunderbird.app/Contents/Resources/omni.ja in $DMG"
+  "$SEVENZ" x -so "$DMG" "$p" | cmp - "$STAGE/omni.ja" || die "7z x $p differs from the staged omni.ja"
+  echo "  ok: 7z x $p: byte-identical to the staged omni.ja" >&2
+  if have dmg2img && have fls; then
+    dmg2img -s "$DMG" "$img" >/dev/null || die "dmg2img $DMG failed"
+    if [ -f "$WORK/mac/volume.hfs" ]; then
+      cmp "$img" "$WORK/mac/volume.hfs" || die "dmg2img output differs from the HFS+ volume written"
+    fi
+    fls -r -p "$img" > "$WORK/mac/fls.txt" || die "fls -r -p failed"
+    grep -qP '^r/r [0-9]+:\tThunderbird\.app/Contents/Resources/omni\.ja$' "$WORK/mac/fls.txt" \
+      || die "fls -r -p: no Thunderbird.app/Contents/Resources/omni.ja"
+    grep -qP '^l/l [0-9]+:\t $' "$WORK/mac/fls.txt" || die "fls -r -p: no ' ' symlink"
+    echo "  ok: dmg2img + fls -r -p: HFS+ volume with Thunderbird.app/Contents/Resources/omni.ja" \
+         "and the ' ' symlink ($(grep -c '^r/r' "$WORK/mac/fls.txt") files)" >&2
+    rm -f "$img"
+  else
+    echo "  (dmg2img or fls not installed: HFS+ check skipped)" >&2
+  fi
+}
+if [ "$VERIFY" != 0 ]; then
+  for p in linux win mac; do
+    want "$p" || continue
+    case " $BUILT " in *" $p "*) ;; *) [ "$VERIFY" = 2 ] || continue ;; esac
+    ensure_stage
+    t=$(now)
+    echo "checking $p" >&2
+    case $p in linux) check_tarball ;; *) "check_$p" ;; esac
+    case $p in linux) timing verify-tarball "$t" ;; *) timing "verify-$p" "$t" ;; esac
+  done
 fi
 
 # ---------------------------------------------------------------- 4. provenance
-[ "$KEEP_WORK" = 1 ] || rm -rf "$WORK/stage"
+[ "$KEEP_WORK" = 1 ] || rm -rf "$WORK/stage" "$WORK/win" "$WORK/mac"
+OUTPUTS=""
+for f in "$TARBALL" "$ZIP" "$SETUP" "$SFX_STUB" "$APP_TAG" "$DMG"; do
+  if [ -f "$f" ]; then
+    OUTPUTS+=$(printf '  %s %10s %s' "$(sha "$f")" "$(stat -c %s "$f")" "${f#"$TARGET"/}")$'\n'
+  fi
+done
 timing total "$T_ALL"
 {
   echo "thunderbird $DEB_VER  (version string used in file names: $VER)"
@@ -385,11 +620,11 @@ timing total "$T_ALL"
   [ -f "$WORK/dropped-links.txt" ] && sed 's/^/  /' "$WORK/dropped-links.txt"
   echo
   echo "outputs (sha256, bytes, path):"
-  printf '  %s %10s %s\n' "$(sha "$TARBALL")" "$(stat -c %s "$TARBALL")" "${TARBALL#"$TARGET"/}"
+  printf '%s' "$OUTPUTS"
   echo "  xpi/: $(ls "$TARGET/xpi" | wc -l) langpacks, $(cat "$TARGET"/xpi/*.xpi | wc -c) bytes"
   echo
   echo "layout: see the header of make-thunderbird-corpus.sh"
-  echo "generated: $(date -u +%FT%TZ)  FORCE=$FORCE VERIFY=$VERIFY"
+  echo "generated: $(date -u +%FT%TZ)  PLATFORMS=\"$PLATFORMS\" FORCE=$FORCE VERIFY=$VERIFY"
   echo
   echo "this run's steps (seconds):"
   printf '%s' "$RUN_TIMINGS" | sed 's/^/  /'
