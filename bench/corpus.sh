@@ -10,6 +10,9 @@
 #   CORPUS_DIR  the TARGET of ../shared/corpus/make-corpus.sh (kept outside the repo)
 #   OUT_DIR     scratch space for outputs (default: a temp dir, removed at the end)
 # Environment:
+#   PRODUCT     firefox (default; make-corpus.sh's corpus) or thunderbird (the corpus of
+#               tests/tools/make-thunderbird-corpus.sh, PLATFORMS as below; no classic
+#               flow, baseline-repack.sh being Firefox's: give BASELINE=0)
 #   PLATFORM    linux64 (default), win64 (the corpus's Windows zip, make-corpus.sh
 #               PLATFORMS=win; its SFX stub stand-in, app.tag and setup.exe stand-in) or
 #               macosx64 (the corpus's dmg, PLATFORMS=mac) or android (the corpus's
@@ -29,10 +32,16 @@ out=${2:-$(mktemp -d)}
 mkdir -p "$out"
 [ -n "${2:-}" ] || trap 'rm -rf "$out"' EXIT
 platform=${PLATFORM:-linux64}
+product=${PRODUCT:-firefox}
+case $product in
+  firefox) channel=firefox-mozilla-esr ;;
+  thunderbird) channel=thunderbird-comm-esr ;;
+  *) echo "PRODUCT must be firefox or thunderbird" >&2; exit 2 ;;
+esac
 extra=()
 case $platform in
   win64)
-    input=$(ls "$corpus"/en-US/firefox-*.en-US.win64.zip | head -1)
+    input=$(ls "$corpus"/en-US/"$product"-*.en-US.win64.zip | head -1)
     default_formats=zip,installer,mar
     mkdir -p "$out/nsis/en-US"
     cp "$corpus/en-US/setup.exe" "$out/nsis/en-US/setup.exe"
@@ -40,17 +49,17 @@ case $platform in
       --installer-dir "$out/nsis")
     ;;
   macosx64)
-    input=$(ls "$corpus"/en-US/firefox-*.en-US.mac.dmg | head -1)
+    input=$(ls "$corpus"/en-US/"$product"-*.en-US.mac.dmg | head -1)
     default_formats=dmg,mar
     # The corpus's dmg carries no update-settings.ini.
-    extra=(--mar-channel-id firefox-mozilla-esr)
+    extra=(--mar-channel-id "$channel")
     ;;
   android)
     input=$(ls "$corpus"/en-US/fennec-*.en-US.android-arm.apk | head -1)
     default_formats=apk
     ;;
   *)
-    input=$(ls "$corpus"/en-US/firefox-*.en-US.linux-x86_64.tar.bz2 | head -1)
+    input=$(ls "$corpus"/en-US/"$product"-*.en-US.linux-x86_64.tar.bz2 | head -1)
     default_formats=tar.bz2
     ;;
 esac
@@ -58,7 +67,7 @@ f=${FORMATS:-$default_formats}
 
 cargo build --release --quiet --manifest-path "$here/Cargo.toml"
 bin="$here/target/release/l10n-repack"
-all=$("$bin" list-locales --platform "$platform" | while read -r l; do
+all=$("$bin" list-locales --product "$product" --platform "$platform" | while read -r l; do
   [ -e "$corpus/xpi/langpack-$l@"*.xpi ] 2>/dev/null && echo "$l"; done | paste -sd, -)
 ten=$(echo "$all" | cut -d, -f1-10)
 n_all=$(echo "$all" | tr , '\n' | wc -l)
@@ -86,11 +95,11 @@ echo "| l10n-repack, $f | $n_all | $tall | $((rall / 1024)) |"
 echo "| marginal cost per locale ((t$n_all - t10) / $((n_all - 10))) | | $marginal | |"
 
 if [ "$platform" = win64 ]; then
-  # Mozilla's installer archive (mozilla-formats.md §5) of fr's tree: the zip's firefox/
+  # Mozilla's installer archive (mozilla-formats.md §5) of fr's tree: the zip's <product>/
   # as core/, plus setup.exe.
   tree="$out/fr-tree"
   rm -rf "$tree" && mkdir -p "$tree"
-  unzip -q "$out"/one/*.fr.win64.zip -d "$tree" && mv "$tree/firefox" "$tree/core"
+  unzip -q "$out"/one/*.fr.win64.zip -d "$tree" && mv "$tree/$product" "$tree/core"
   cp "$out/nsis/en-US/setup.exe" "$tree/"
   (cd "$tree" && /usr/bin/time -f '%e %M' -o "$out/7z.time" 7z a -r -t7z "$out/app.7z" -mx \
     -m0=BCJ2 -m1=LZMA:d25 -m2=LZMA:d19 -m3=LZMA:d19 -mb0:1 -mb0s1:2 -mb0s2:3 core setup.exe \
