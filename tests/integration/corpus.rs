@@ -139,13 +139,7 @@ fn real_windows_build_repacks_into_zip_and_installer() {
     };
     let unzip_to = |zip: &std::path::Path, dir: &str| {
         let dest = tmp.path().join(dir);
-        check(
-            Command::new("unzip")
-                .arg("-q")
-                .arg(zip)
-                .arg("-d")
-                .arg(&dest),
-        );
+        unzip(zip, &dest);
         files(&dest.join("firefox"))
     };
     let en_us = unzip_to(&input, "en-US");

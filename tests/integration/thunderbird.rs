@@ -301,13 +301,7 @@ fn real_thunderbird_windows_build_repacks_into_zip_installer_and_mar() {
 
     let unzip_to = |zip: &Path, dir: &str| {
         let dest = tmp.path().join(dir);
-        check(
-            std::process::Command::new("unzip")
-                .arg("-q")
-                .arg(zip)
-                .arg("-d")
-                .arg(&dest),
-        );
+        unzip(zip, &dest);
         assert_eq!(listing(&dest), ["thunderbird"], "{dir}: one top-level dir");
         files(&dest.join("thunderbird"))
     };
@@ -329,7 +323,7 @@ fn real_thunderbird_windows_build_repacks_into_zip_installer_and_mar() {
                 assert!(&ours[path] == data, "{locale}: {path} changed in the zip");
             }
         }
-        let omni = jar_entries(&zip_member(&ours, "omni.ja", tmp.path(), locale));
+        let omni = jar_entries_in(&ours["omni.ja"]);
         assert_eq!(
             omni.get("default.locale").map(Vec::as_slice),
             Some(format!("{locale}\n").as_bytes()),
@@ -390,12 +384,7 @@ fn real_thunderbird_mac_build_repacks_into_a_dmg_and_mar() {
     // Arabic: right to left (Thunderbird ships ja-JP-mac on macOS, not the corpus's `ja`).
     let dmg = out.join(format!("thunderbird-{version}.ar.mac.dmg"));
     let ours = check_repacked_dmg(&input, &dmg, tmp.path(), "Thunderbird", "ar.lproj");
-    let omni = jar_entries(&zip_member(
-        &ours,
-        "Contents/Resources/omni.ja",
-        tmp.path(),
-        "ar",
-    ));
+    let omni = jar_entries_in(&ours["Contents/Resources/omni.ja"]);
     assert_eq!(
         omni.get("default.locale").map(Vec::as_slice),
         Some(&b"ar\n"[..])
@@ -418,16 +407,4 @@ fn version_of(input: &Path, suffix: &str) -> String {
         .and_then(|r| r.strip_suffix(suffix))
         .unwrap_or_else(|| panic!("thunderbird-<version>{suffix}: {name}"))
         .to_owned()
-}
-
-/// Writes the member `path` of an unpacked package to a file, for the jar reader.
-fn zip_member(
-    tree: &std::collections::BTreeMap<String, Vec<u8>>,
-    path: &str,
-    tmp: &Path,
-    locale: &str,
-) -> PathBuf {
-    let file = tmp.join(format!("{locale}-{}", path.replace('/', "_")));
-    std::fs::write(&file, &tree[path]).unwrap_or_else(|e| panic!("{path}: {e}"));
-    file
 }

@@ -204,9 +204,13 @@ pub fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 
 /// Every entry of a jar: name → uncompressed bytes (read with the zip crate).
 pub fn jar_entries(jar: &Path) -> BTreeMap<String, Vec<u8>> {
+    jar_entries_in(&std::fs::read(jar).unwrap())
+}
+
+/// Every entry of the jar whose bytes are `jar` (a member of an unpacked package).
+pub fn jar_entries_in(jar: &[u8]) -> BTreeMap<String, Vec<u8>> {
     use std::io::Read;
-    let file = std::fs::File::open(jar).unwrap();
-    let mut archive = zip::ZipArchive::new(file).unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(jar)).unwrap();
     (0..archive.len())
         .map(|i| {
             let mut f = archive.by_index(i).unwrap();
@@ -448,4 +452,13 @@ pub fn sleuth_kit_listing(volume: &Path, name: &str) -> BTreeMap<String, (String
 #[track_caller]
 pub fn icat(volume: &Path, inode: &str) -> Vec<u8> {
     check(Command::new("icat").arg(volume).arg(inode)).stdout
+}
+
+/// Unzips `zip` into `dest` with Info-ZIP's `unzip` (after `unzip -t`).
+#[track_caller]
+pub fn unzip(zip: &Path, dest: &Path) -> BTreeMap<String, Vec<u8>> {
+    check(Command::new("unzip").arg("-tq").arg(zip));
+    std::fs::create_dir_all(dest).unwrap();
+    check(Command::new("unzip").arg("-q").arg(zip).arg("-d").arg(dest));
+    files(dest)
 }

@@ -36,15 +36,6 @@ fn repack_windows(out: &Path, extra: &[&str]) -> Run {
     repack_input(&windows_build(), &fixtures().join("xpi"), out, &args)
 }
 
-/// Unzips `zip` into `dest` with Info-ZIP's `unzip` (after `unzip -t`).
-#[track_caller]
-fn unzip(zip: &Path, dest: &Path) -> BTreeMap<String, Vec<u8>> {
-    check(Command::new("unzip").arg("-tq").arg(zip));
-    std::fs::create_dir_all(dest).unwrap();
-    check(Command::new("unzip").arg("-q").arg(zip).arg("-d").arg(dest));
-    files(dest)
-}
-
 /// The tree under `prefix/` of `files`, re-rooted.
 fn under(files: &BTreeMap<String, Vec<u8>>, prefix: &str) -> BTreeMap<String, Vec<u8>> {
     files
