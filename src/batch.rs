@@ -26,7 +26,8 @@ use crate::formats::{Build, Format, Locale, Output, Prepared, Settings};
 use crate::installer;
 use crate::jar::LocaleJar;
 use crate::l10n::langpack::{self, LangpackSource, LocalePack};
-use crate::l10n::{FindingKind, Overlay, PackageFile};
+use crate::l10n::{Finding, FindingKind, Overlay, PackageFile};
+use crate::multi::{self, MULTI, Part};
 use crate::package::LocalePackage;
 use crate::plan::RepackPlan;
 use crate::platform::UNINSTALLER;
@@ -179,7 +180,7 @@ pub fn run(
     ));
     let stop = AtomicBool::new(false);
     progress.start(plan.locales.len());
-    let mut outcomes: Vec<LocaleOutcome> = plan
+    let done: Vec<(LocaleOutcome, Option<Part>)> = plan
         .locales
         .par_iter()
         .map(|(locale, source)| {
@@ -188,6 +189,7 @@ pub fn run(
                 (Some(Ok(key)), true) => resume::load(&plan.output_dir, locale, key),
                 _ => None,
             };
+            let mut part = None;
             let outcome = if let Some(outcome) = refused.get(locale.as_str()) {
                 outcome.clone()
             } else if let Some(mut earlier) = earlier {
@@ -197,7 +199,8 @@ pub fn run(
             } else if stop.load(Ordering::Relaxed) {
                 LocaleOutcome::skipped(locale)
             } else {
-                let outcome = repack_locale(&batch, plan, locale, source.as_ref());
+                let outcome;
+                (outcome, part) = repack_locale(&batch, plan, locale, source.as_ref());
                 if outcome.status == Status::Ok
                     && let Some(key) = &key
                 {
@@ -220,10 +223,27 @@ pub fn run(
                 stop.store(true, Ordering::Relaxed);
             }
             progress.locale_done(&outcome);
-            outcome
+            (outcome, part)
         })
         .collect();
     progress.finish();
+    let (mut outcomes, parts): (Vec<LocaleOutcome>, Vec<Option<Part>>) = done.into_iter().unzip();
+    if let Some(default) = &plan.multi_locale {
+        let parts: Vec<Part> = parts.into_iter().flatten().collect();
+        progress.note(&format!(
+            "writing the multi-locale package ({} locales and en-US)",
+            parts.len()
+        ));
+        let outcome = repack_multi(&batch, plan, default, &parts, &outcomes);
+        match &outcome.status {
+            Status::Failed { error } => progress.warn(&format!("multi-locale package: {error}")),
+            _ => progress.note(&format!(
+                "multi-locale package written in {:.1} s",
+                outcome.seconds
+            )),
+        }
+        outcomes.push(outcome);
+    }
     outcomes.sort_by(|a, b| a.locale.cmp(&b.locale));
     Ok(outcomes)
 }
@@ -275,11 +295,11 @@ fn repack_locale(
     plan: &RepackPlan,
     locale: &str,
     source: Option<&LangpackSource>,
-) -> LocaleOutcome {
+) -> (LocaleOutcome, Option<Part>) {
     let started = Instant::now();
     let build = &batch.build;
     let mut outcome = LocaleOutcome::new(locale);
-    let result = (|| -> Result<()> {
+    let result = (|| -> Result<Option<Part>> {
         let source = source.ok_or_else(|| Error::Langpack {
             path: plan.l10n.clone(),
             reason: format!(
@@ -386,34 +406,102 @@ fn repack_locale(
             }
         }
         outcome.findings.sort();
-        fault::crash_point(fault::Point::Written);
-        let mut committed: Vec<PathBuf> = Vec::new();
-        for (format, name, pending, digests, from) in written {
-            match pending.commit() {
-                Ok(bytes) => {
-                    fault::crash_point(fault::Point::Committed);
-                    committed.push(plan.output_dir.join(&name));
-                    outcome.outputs.push(OutputFile {
-                        format,
-                        path: PathBuf::from(name),
-                        bytes,
-                        sha256: digests.as_ref().map(|d| d.sha256.clone()),
-                        sha512: digests.map(|d| d.sha512),
-                        from,
-                    });
-                }
-                Err(error) => {
-                    for path in &committed {
-                        let _ =
-                            std::fs::remove_file(path).or_else(|_| std::fs::remove_dir_all(path));
-                    }
-                    outcome.outputs.clear();
-                    return Err(error);
+        commit(plan, &mut outcome, written)?;
+        // What the multi-locale package takes from this locale, once it is written.
+        Ok(plan.multi_locale.as_ref().map(|default| {
+            let is_default = default == locale;
+            Part::take(
+                &build.layout,
+                locale,
+                &package,
+                is_default.then_some(&overlay.package),
+            )
+        }))
+    })();
+    let part = match result {
+        Ok(part) => part,
+        Err(error) => {
+            outcome.status = Status::Failed {
+                error: crate::error::chain(&error),
+            };
+            None
+        }
+    };
+    outcome.seconds = started.elapsed().as_secs_f64();
+    (outcome, part)
+}
+
+/// Writes the multi-locale package (`--multi-locale`) from what every locale that
+/// succeeded gave ([`Part`]): each format that has one writes it, and all its outputs are
+/// committed together, as a locale's are. The outcome is reported as locale `multi`; the
+/// locales left out are its findings.
+fn repack_multi(
+    batch: &Batch<'_>,
+    plan: &RepackPlan,
+    default: &str,
+    parts: &[Part],
+    outcomes: &[LocaleOutcome],
+) -> LocaleOutcome {
+    let started = Instant::now();
+    let build = &batch.build;
+    let mut outcome = LocaleOutcome::new(MULTI);
+    for left_out in outcomes.iter().filter(|o| o.status != Status::Ok) {
+        outcome.findings.push(Finding {
+            kind: FindingKind::LeftOut,
+            file: left_out.locale.clone(),
+            key: None,
+            line: None,
+            strings: None,
+            detail: "its repack did not succeed (see its row); not in the multi-locale package"
+                .into(),
+        });
+    }
+    let result = (|| -> Result<()> {
+        if parts.is_empty() {
+            return Err(Error::MultiLocale {
+                reason: "no locale was repacked; fix the failed locales and run again".into(),
+            });
+        }
+        let (locales, package) =
+            multi::assemble(build.staged, &build.layout, &build.jars, default, parts)?;
+        outcome.packaged_locales = locales;
+        let multi = Locale {
+            build,
+            code: MULTI,
+            package: &package,
+            names: plan.names(MULTI),
+            langpack: None,
+        };
+        // One package, several formats: written side by side, each on its own core.
+        let outputs = batch
+            .prepared
+            .par_iter()
+            .filter(|(format, _)| format.packager().has_multi_locale_package())
+            .map(|(format, prepared)| {
+                let name = plan.output_name(MULTI, *format);
+                Ok((
+                    *format,
+                    prepared.write_outputs(&multi, &plan.output_dir, &name)?,
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut written = Vec::new();
+        for (format, outputs) in outputs {
+            for output in outputs {
+                if let Output::Written {
+                    name,
+                    written: output,
+                    from,
+                } = output
+                {
+                    outcome.findings.extend(output.findings);
+                    written.push((format, name, output.pending, output.digests, from));
                 }
             }
         }
-        Ok(())
+        commit(plan, &mut outcome, written)
     })();
+    outcome.findings.sort();
     if let Err(error) = result {
         outcome.status = Status::Failed {
             error: crate::error::chain(&error),
@@ -421,4 +509,49 @@ fn repack_locale(
     }
     outcome.seconds = started.elapsed().as_secs_f64();
     outcome
+}
+
+/// An output written under a temporary name, not yet committed.
+type WrittenOutput = (
+    Format,
+    String,
+    crate::output::Pending,
+    Option<crate::output::Digests>,
+    Option<crate::formats::FromFile>,
+);
+
+/// Gives every output of `written` its final name and records it in `outcome`; when one
+/// cannot be committed, those already committed are removed again, so all or none of them
+/// are left.
+fn commit(
+    plan: &RepackPlan,
+    outcome: &mut LocaleOutcome,
+    written: Vec<WrittenOutput>,
+) -> Result<()> {
+    fault::crash_point(fault::Point::Written);
+    let mut committed: Vec<PathBuf> = Vec::new();
+    for (format, name, pending, digests, from) in written {
+        match pending.commit() {
+            Ok(bytes) => {
+                fault::crash_point(fault::Point::Committed);
+                committed.push(plan.output_dir.join(&name));
+                outcome.outputs.push(OutputFile {
+                    format,
+                    path: PathBuf::from(name),
+                    bytes,
+                    sha256: digests.as_ref().map(|d| d.sha256.clone()),
+                    sha512: digests.map(|d| d.sha512),
+                    from,
+                });
+            }
+            Err(error) => {
+                for path in &committed {
+                    let _ = std::fs::remove_file(path).or_else(|_| std::fs::remove_dir_all(path));
+                }
+                outcome.outputs.clear();
+                return Err(error);
+            }
+        }
+    }
+    Ok(())
 }

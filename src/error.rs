@@ -176,6 +176,13 @@ pub enum Error {
         name: String,
     },
 
+    /// The multi-locale package cannot be made from what the run repacked.
+    #[error("no multi-locale package: {reason}")]
+    MultiLocale {
+        /// Why, and what to do.
+        reason: String,
+    },
+
     /// One locale failed; the others go on.
     #[error("locale {locale}")]
     Locale {

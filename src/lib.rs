@@ -29,6 +29,7 @@ pub(crate) mod installer;
 pub(crate) mod jar;
 pub mod l10n;
 pub mod locales;
+pub(crate) mod multi;
 pub(crate) mod naming;
 pub(crate) mod output;
 pub(crate) mod package;

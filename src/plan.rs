@@ -72,6 +72,10 @@ pub struct Request {
     pub partial_from: Vec<PathBuf>,
     /// `--product`.
     pub product: Option<String>,
+    /// `--multi-locale`.
+    pub multi_locale: bool,
+    /// `--default-locale`.
+    pub default_locale: Option<String>,
 }
 
 /// The fixed time used when neither `SOURCE_DATE_EPOCH` nor the build's BuildID gives one:
@@ -134,6 +138,9 @@ pub struct RepackPlan {
     pub debian: Option<naming::Debian>,
     /// Per-locale NSIS binaries (`--installer-dir`).
     pub installer_dir: Option<PathBuf>,
+    /// `--multi-locale`: the default locale of the multi-locale package (en-US unless
+    /// `--default-locale` says otherwise).
+    pub multi_locale: Option<String>,
 }
 
 impl RepackPlan {
@@ -310,6 +317,7 @@ impl RepackPlan {
                 platform.name
             )));
         }
+        let multi_locale = multi_locale(args, &formats, chunked, &locales)?;
         prepare_output_dir(&args.output_dir)?;
         let jobs = args.jobs.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
@@ -374,6 +382,7 @@ impl RepackPlan {
             input_sha256: String::new(),
             removed_signatures: Vec::new(),
             debian: None,
+            multi_locale,
         })
     }
 
@@ -480,10 +489,70 @@ impl RepackPlan {
                 "max_missing_percent",
                 serde_json::json!(self.max_missing_percent),
             ),
+            common("multi_locale", serde_json::json!(self.multi_locale)),
         ];
         options.extend(formats::options(&self.formats, &self.settings, self.mtime));
         options
     }
+}
+
+/// The default locale of `--multi-locale`, checked: every locale must be in the run (no
+/// chunks, no `--resume`: the package is spliced from every locale's jars in memory), a
+/// format must have a multi-locale package, and the default must be en-US or repacked.
+fn multi_locale(
+    args: &Request,
+    formats: &[Format],
+    chunked: bool,
+    locales: &[(String, Option<LangpackSource>)],
+) -> Result<Option<String>> {
+    let usage = |m: &str| Err(Error::Usage(m.to_owned()));
+    if !args.multi_locale {
+        return match &args.default_locale {
+            Some(_) => {
+                usage("--default-locale is the default of --multi-locale's package; give both")
+            }
+            None => Ok(None),
+        };
+    }
+    if chunked {
+        return usage(
+            "--multi-locale needs every locale in one run; drop --this-chunk/--total-chunks \
+             (or build the multi-locale package in a task of its own)",
+        );
+    }
+    if args.resume {
+        return usage(
+            "--multi-locale cannot --resume: the package is made from every locale's repack \
+             in this run; drop --resume",
+        );
+    }
+    if !formats
+        .iter()
+        .any(|f| f.packager().has_multi_locale_package())
+    {
+        let fitting: Vec<&str> = formats
+            .iter()
+            .filter(|f| !f.packager().has_multi_locale_package())
+            .map(|f| f.id())
+            .collect();
+        return Err(Error::Usage(format!(
+            "--multi-locale: {} {} no multi-locale package; add a package format \
+             (tar.bz2, tar.xz, zip, dmg, apk, dir) or mar",
+            fitting.join(", "),
+            if fitting.len() == 1 { "has" } else { "have" }
+        )));
+    }
+    let default = args
+        .default_locale
+        .clone()
+        .unwrap_or_else(|| crate::l10n::SOURCE_LOCALE.to_owned());
+    if default != crate::l10n::SOURCE_LOCALE && !locales.iter().any(|(code, _)| *code == default) {
+        return Err(Error::Usage(format!(
+            "--default-locale {default}: not a locale of this run; give en-US or one of \
+             --locales"
+        )));
+    }
+    Ok(Some(default))
 }
 
 /// Whether `formats` has `packager`'s format.
@@ -689,6 +758,7 @@ mod tests {
             input_sha256: "00".into(),
             removed_signatures: Vec::new(),
             debian: None,
+            multi_locale: Some("fr".into()),
             installer_dir: Some("nsis".into()),
         }
     }

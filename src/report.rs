@@ -72,6 +72,9 @@ pub struct LocaleOutcome {
     /// Taken from an earlier run by `--resume`: its inputs and outputs had not changed.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub resumed: bool,
+    /// The multi-locale package's locales (`--multi-locale`), the default first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub packaged_locales: Vec<String>,
     /// Count of findings by kind.
     pub counts: BTreeMap<FindingKind, usize>,
     /// Every fallback and oddity.
@@ -88,6 +91,7 @@ impl LocaleOutcome {
             outputs: Vec::new(),
             seconds: 0.0,
             resumed: false,
+            packaged_locales: Vec::new(),
             counts: BTreeMap::new(),
             findings: Vec::new(),
         }

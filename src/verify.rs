@@ -6,7 +6,9 @@
 //! the locale's langpack (as `report.json` names it) that the merge shipped unchanged is in
 //! the package byte for byte, so no swapped file still holds en-US content; inside each package, the
 //! app jar says the locale (`default.locale`, `res/multilocale.txt`, a `chrome.<locale>.manifest`
-//! named by the root manifest and holding the locale's `locale` lines); inside each MAR, the
+//! named by the root manifest and holding the locale's `locale` lines; for the multi-locale
+//! package, every locale `res/multilocale.txt` lists registered the same way, and every
+//! listed locale's langpack files in it byte for byte); inside each MAR, the
 //! same, plus the product information block's channel and version agree with the package's
 //! `update-settings.ini` and `application.ini`, and `precomplete` lists exactly the files the
 //! update adds. Windows zips, macOS dmgs and Android APKs get the package checks (APKs also:
@@ -91,6 +93,9 @@ struct ReportLocale {
     langpack: Option<PathBuf>,
     #[serde(default)]
     findings: Vec<crate::l10n::Finding>,
+    /// The multi-locale package's locales.
+    #[serde(default)]
+    packaged_locales: Vec<String>,
     #[serde(default)]
     outputs: Vec<ReportOutput>,
 }
@@ -115,13 +120,32 @@ struct Report {
 type Expected = std::result::Result<Vec<(String, Vec<u8>)>, String>;
 
 /// A locale's langpack files that must ship byte for byte: those under a chrome locale
-/// directory or `localization/<locale>/` that no finding says were changed. An error says
-/// why they cannot be known.
+/// directory or `localization/<locale>/` that no finding says were changed; for the
+/// multi-locale package, those of every locale it holds. An error says why they cannot be
+/// known.
 fn expected_files(report: Option<&Report>, locale: &str) -> Expected {
     let report = report.ok_or(
         "report.json is missing or unreadable, so the langpack's files were not compared \
          byte for byte with the package",
     )?;
+    if locale == crate::multi::MULTI {
+        let entry = report.locales.iter().find(|l| l.locale == locale);
+        let held = entry
+            .map(|e| e.packaged_locales.as_slice())
+            .unwrap_or_default();
+        if held.is_empty() {
+            return Err(
+                "report.json lists no locales for the multi-locale package, so their files \
+                 were not compared"
+                    .into(),
+            );
+        }
+        let mut files = Vec::new();
+        for code in held.iter().filter(|c| *c != crate::l10n::SOURCE_LOCALE) {
+            files.extend(expected_files(Some(report), code)?);
+        }
+        return Ok(files);
+    }
     let entry = report
         .locales
         .iter()

@@ -476,6 +476,29 @@ pub fn append_central(out: &mut Vec<u8>, entry: &RawEntry<'_>, offset: u64) -> R
     entry.header()?.append_central(out, offset)
 }
 
+/// Appends `record`, a central-directory record as [`append_central`] writes it (no extra
+/// field, no comment), with the offset of its local header changed to `offset`: an entry's
+/// local record holds no offset, so it moves to another archive byte for byte, and only
+/// its central record is rewritten.
+pub fn append_central_moved(out: &mut Vec<u8>, record: &[u8], offset: u64) -> Result<()> {
+    const OFFSET_AT: usize = 42;
+    if record.len() < CENTRAL_FIXED || record[..4] != CENTRAL_SIGNATURE.to_le_bytes() {
+        return Err(Error::Jar {
+            reason: "not a central-directory record".into(),
+        });
+    }
+    let offset = u32::try_from(offset).map_err(|_| Error::Jar {
+        reason: "the archive would be larger than 4 GiB".into(),
+    })?;
+    out.extend_from_slice(&record[..OFFSET_AT]);
+    put32(out, offset);
+    out.extend_from_slice(&record[OFFSET_AT + 4..]);
+    Ok(())
+}
+
+/// The size of a central-directory record before its name.
+const CENTRAL_FIXED: usize = 46;
+
 /// Appends the end of central directory record.
 pub fn append_end(out: &mut Vec<u8>, entries: usize, directory: Range<u64>) -> Result<()> {
     let too_big = |what: &str| Error::Jar {
@@ -642,6 +665,38 @@ mod tests {
             })
             .collect();
         write_jar(&entries).unwrap()
+    }
+
+    #[test]
+    fn a_record_moved_to_another_archive_reads_back() {
+        let items = sample();
+        let mut buf = Vec::new();
+        let (name, content, method) = &items[2];
+        let entry = RawEntry::compress(name, content, *method, 0o100644, &mut buf).unwrap();
+        // The record as one archive has it, at offset 0.
+        let (mut local, mut central) = (Vec::new(), Vec::new());
+        append_local(&mut local, &entry).unwrap();
+        append_central(&mut central, &entry, 0).unwrap();
+        // Moved behind another entry in a second archive.
+        let mut other_buf = Vec::new();
+        let first =
+            RawEntry::compress("a", b"aaa", Method::Stored, 0o100644, &mut other_buf).unwrap();
+        let (mut jar, mut directory) = (Vec::new(), Vec::new());
+        append_local(&mut jar, &first).unwrap();
+        append_central(&mut directory, &first, 0).unwrap();
+        let at = jar.len() as u64;
+        jar.extend_from_slice(&local);
+        append_central_moved(&mut directory, &central, at).unwrap();
+        let start = jar.len() as u64;
+        jar.extend_from_slice(&directory);
+        append_end(&mut jar, 2, start..start + directory.len() as u64).unwrap();
+        let entries = read_entries(&jar).unwrap();
+        assert_eq!(entries[1].name, *name);
+        assert_eq!(
+            &decompress(&entries[1], &jar[entries[1].data.clone()]).unwrap(),
+            content
+        );
+        assert!(append_central_moved(&mut Vec::new(), &local, 0).is_err());
     }
 
     #[test]

@@ -153,6 +153,18 @@ pub struct RepackArgs {
     #[arg(long, value_name = "NAME")]
     pub product: Option<String>,
 
+    /// Also write one package per asked-for package format (not the installer) and one
+    /// complete MAR holding every locale of the run that succeeded, the user choosing at
+    /// run time, named with `multi` for the locale (firefox-<version>.multi.linux-x86_64.tar.bz2).
+    /// Needs every locale in one run (no chunks, no --resume).
+    #[arg(long)]
+    pub multi_locale: bool,
+
+    /// The locale the multi-locale package starts in, whose one-per-package files
+    /// (prefs, dictionaries) it carries (default: en-US).
+    #[arg(long, value_name = "LOCALE", requires = "multi_locale")]
+    pub default_locale: Option<String>,
+
     /// Run `verify` on the output directory at the end; its failures make the exit code 1.
     #[arg(long)]
     pub verify: bool,
@@ -191,6 +203,8 @@ impl RepackArgs {
             shared_cache: self.shared_cache.clone(),
             partial_from: self.partial_from.clone(),
             product: self.product.clone(),
+            multi_locale: self.multi_locale,
+            default_locale: self.default_locale.clone(),
         }
     }
 

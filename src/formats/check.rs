@@ -8,6 +8,8 @@ use std::collections::BTreeSet;
 
 use packagers::jar;
 
+use crate::l10n::SOURCE_LOCALE;
+use crate::multi::MULTI;
 use crate::update;
 
 /// Every `expected` langpack file (flat path) is in the package's jars, byte for byte.
@@ -42,7 +44,10 @@ pub(crate) fn check_swapped(jars: &[(&str, &[u8])], expected: &[(String, Vec<u8>
     problems
 }
 
-/// Locale identity in the app jar (`omni.ja`).
+/// Locale identity in the app jar (`omni.ja`): for a locale, `default.locale` and
+/// `res/multilocale.txt` say it and its chrome is registered; for the multi-locale package
+/// ([`MULTI`]), every locale `res/multilocale.txt` lists is registered, the first being
+/// `default.locale`.
 pub(crate) fn check_jar(omni: &[u8], locale: &str) -> Vec<String> {
     let entries = match jar::read_entries(omni) {
         Ok(entries) => entries,
@@ -52,43 +57,77 @@ pub(crate) fn check_jar(omni: &[u8], locale: &str) -> Vec<String> {
         let info = entries.iter().find(|e| e.name == name)?;
         jar::decompress(info, &omni[info.data.clone()]).ok()
     };
+    let text = |name: &str| read(name).map(|d| String::from_utf8_lossy(&d).into_owned());
+    let listed: Vec<String> = text("res/multilocale.txt")
+        .map(|t| t.trim().split(',').map(str::to_owned).collect())
+        .unwrap_or_default();
     let mut problems = Vec::new();
-    let want_default = format!("{locale}\n");
-    match read("default.locale") {
-        Some(d) if d == want_default.as_bytes() => {}
+    let default = if locale == MULTI {
+        if listed.len() < 2 {
+            problems.push(format!(
+                "omni.ja res/multilocale.txt lists {listed:?}: a multi-locale package lists \
+                 several locales"
+            ));
+        }
+        listed.first().cloned().unwrap_or_default()
+    } else {
+        if listed.first().map(String::as_str) != Some(locale) {
+            problems.push(format!(
+                "omni.ja res/multilocale.txt does not start with {locale} (the application \
+                 would stay in English): {:?}",
+                listed.first()
+            ));
+        }
+        locale.to_owned()
+    };
+    let want_default = format!("{default}\n");
+    match text("default.locale") {
+        Some(d) if d == want_default => {}
         other => problems.push(format!(
-            "omni.ja default.locale is {:?}, not {want_default:?}",
-            other.map(|d| String::from_utf8_lossy(&d).into_owned())
+            "omni.ja default.locale is {other:?}, not {want_default:?}"
         )),
     }
-    let first = read("res/multilocale.txt").map(|d| {
-        String::from_utf8_lossy(&d)
-            .split([',', '\n'])
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_owned()
-    });
-    if first.as_deref() != Some(locale) {
-        problems.push(format!(
-            "omni.ja res/multilocale.txt does not start with {locale} (the application would \
-             stay in English): {first:?}"
-        ));
-    }
-    let own = format!("chrome/chrome.{locale}.manifest");
-    let root = read("chrome.manifest").map(|d| String::from_utf8_lossy(&d).into_owned());
-    if !root.is_some_and(|r| r.lines().any(|l| l.trim() == format!("manifest {own}"))) {
-        problems.push(format!("omni.ja chrome.manifest does not name {own}"));
-    }
-    let lines = read(&own).map(|d| String::from_utf8_lossy(&d).into_owned());
-    let localized = lines.is_some_and(|l| {
-        l.lines()
-            .any(|line| line.split_whitespace().nth(2) == Some(locale))
-    });
-    if !localized {
-        problems.push(format!(
-            "omni.ja {own} registers no chrome package for {locale}"
-        ));
+    let registers = |manifest: &str, code: &str| {
+        text(manifest).is_some_and(|l| {
+            l.lines()
+                .any(|line| line.split_whitespace().nth(2) == Some(code))
+        })
+    };
+    let root = text("chrome.manifest").unwrap_or_default();
+    let has_fluent = |code: &str| {
+        let dir = format!("localization/{code}/");
+        entries.iter().any(|e| e.name.starts_with(&dir))
+    };
+    let en_us_fluent = has_fluent(SOURCE_LOCALE);
+    let own: Vec<&str> = match locale {
+        MULTI => listed.iter().map(String::as_str).collect(),
+        _ => vec![locale],
+    };
+    for code in own {
+        if code == SOURCE_LOCALE && locale == MULTI {
+            // The build's own registrations, in its own manifests.
+            if !registers("chrome/chrome.manifest", code) {
+                problems.push(format!(
+                    "omni.ja chrome/chrome.manifest registers no chrome package for {code}"
+                ));
+            }
+            continue;
+        }
+        let manifest = format!("chrome/chrome.{code}.manifest");
+        if !root
+            .lines()
+            .any(|l| l.trim() == format!("manifest {manifest}"))
+        {
+            problems.push(format!("omni.ja chrome.manifest does not name {manifest}"));
+        }
+        if !registers(&manifest, code) {
+            problems.push(format!(
+                "omni.ja {manifest} registers no chrome package for {code}"
+            ));
+        }
+        if locale == MULTI && en_us_fluent && !has_fluent(code) {
+            problems.push(format!("omni.ja has no localization/{code}/ files"));
+        }
     }
     problems
 }

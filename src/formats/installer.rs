@@ -54,6 +54,10 @@ impl Packager for Installer {
         "installer"
     }
 
+    fn has_multi_locale_package(&self) -> bool {
+        false
+    }
+
     fn fits(&self, os: Os) -> bool {
         os == Os::Windows
     }

@@ -50,6 +50,10 @@ impl Packager for LangpackDeb {
         "deb-l10n"
     }
 
+    fn has_multi_locale_package(&self) -> bool {
+        false
+    }
+
     fn fits(&self, os: Os) -> bool {
         os == Os::Linux
     }

@@ -87,6 +87,13 @@ pub trait Packager: Sync {
         false
     }
 
+    /// Whether `--multi-locale` writes one of its outputs for the package that holds every
+    /// locale (not the installer, whose NSIS strings are one locale's, nor the outputs
+    /// made from one locale's earlier build or langpack).
+    fn has_multi_locale_package(&self) -> bool {
+        true
+    }
+
     /// Whether the format has pieces worth caching (a tree written as it is has none).
     fn shares_pieces(&self) -> bool {
         true

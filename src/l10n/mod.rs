@@ -69,6 +69,9 @@ pub enum FindingKind {
     /// A `--partial-from` directory without this locale's earlier build: no partial update
     /// from it (`file` is the directory).
     NoFromBuild,
+    /// A locale of the run that is not in the multi-locale package: its repack failed or
+    /// was not started (`file` is the locale).
+    LeftOut,
 }
 
 impl FindingKind {
@@ -169,6 +172,7 @@ impl Finding {
             FindingKind::OtherVersion => "other-version",
             FindingKind::UnreadableManifest => "unreadable-manifest",
             FindingKind::NoFromBuild => "no-from-build",
+            FindingKind::LeftOut => "left-out",
         }
     }
 
@@ -771,11 +775,11 @@ impl Builder<'_> {
     }
 
     fn default_locale(&self) -> Vec<u8> {
-        format!("{}\n", self.locale).into_bytes()
+        default_locale_file(self.locale)
     }
 
     fn multilocale(&self) -> Vec<u8> {
-        format!("{},{SOURCE_LOCALE}\n", self.locale).into_bytes()
+        multilocale_txt(&[self.locale, SOURCE_LOCALE])
     }
 }
 
@@ -801,6 +805,56 @@ fn insert_en_us(tail: &mut BTreeMap<String, TailEntry>, jar: &StagedJar, i: usiz
     );
 }
 
+/// Whose an entry of a locale's jar tail is, in a package that holds several locales
+/// (`--multi-locale`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TailOwner {
+    /// The locale's alone: its chrome files, its `localization/<locale>/`, its
+    /// `chrome.<locale>.manifest`. Every locale's are in the package side by side.
+    Locale,
+    /// One per package, the default locale's: NON_CHROME files (prefs, dictionaries) and
+    /// `built_in_addons.json`, as Mozilla keeps the base build's.
+    Default,
+    /// What the package writes for all its locales at once (the manifests that register
+    /// en-US, `default.locale`, `res/multilocale.txt`), or en-US's own files.
+    Package,
+}
+
+/// Whose the entry `name` of `locale`'s tail of a jar laid out as `layout` is.
+pub fn tail_owner(layout: &JarLayout, locale: &str, name: &str) -> TailOwner {
+    let file = name.rsplit('/').next().unwrap_or(name);
+    let own_dir = layout.lines.iter().any(|l| {
+        let dir = manifest::substitute_locale(&l.dir, SOURCE_LOCALE, locale);
+        dir != l.dir && name.starts_with(&dir)
+    });
+    if own_dir
+        || name.starts_with(&format!("localization/{locale}/"))
+        || file == format!("chrome.{locale}.manifest")
+    {
+        TailOwner::Locale
+    } else if is_built_in_addons(name)
+        || (non_chrome::is_non_chrome(name)
+            && name != "default.locale"
+            && !non_chrome::matches("**/multilocale.txt", name))
+    {
+        TailOwner::Default
+    } else {
+        TailOwner::Package
+    }
+}
+
+/// `res/multilocale.txt` for a package holding `locales`: the list Gecko offers, one
+/// comma-separated line (`LocaleService::InitPackagedLocales`; Mozilla's
+/// `gen_multilocale.py` writes it the same way).
+pub fn multilocale_txt(locales: &[&str]) -> Vec<u8> {
+    format!("{}\n", locales.join(",")).into_bytes()
+}
+
+/// `default.locale` for `locale`: the locale libxul starts in when none is requested.
+pub fn default_locale_file(locale: &str) -> Vec<u8> {
+    format!("{locale}\n").into_bytes()
+}
+
 fn is_built_in_addons(name: &str) -> bool {
     name.rsplit('/').next() == Some("built_in_addons.json")
 }
@@ -821,4 +875,56 @@ pub fn decompressed(staged: &StagedBuild, jar: &StagedJar, i: usize) -> Result<V
             source,
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_locales_own_entries_are_told_from_the_packages_and_the_defaults() {
+        let read = |name: &str| match name {
+            "chrome.manifest" => Some(b"manifest chrome/chrome.manifest\n".to_vec()),
+            "chrome/chrome.manifest" => Some(
+                b"locale global en-US en-US/locale/en-US/global/\n\
+                  locale branding en-US en-US/locale/branding/\n"
+                    .to_vec(),
+            ),
+            _ => None,
+        };
+        let layout = JarLayout {
+            lines: manifest::locale_lines(read, SOURCE_LOCALE),
+            touched: Vec::new(),
+        };
+        let owner = |name: &str| tail_owner(&layout, "fr", name);
+        for own in [
+            "chrome/fr/locale/fr/global/intl.properties",
+            "chrome/fr/locale/branding/brand.properties",
+            "localization/fr/toolkit/about/aboutSupport.ftl",
+            "chrome/chrome.fr.manifest",
+        ] {
+            assert_eq!(owner(own), TailOwner::Locale, "{own}");
+        }
+        for default in [
+            "defaults/pref/fr-l10n.js",
+            "dictionaries/fr.dic",
+            "chrome/browser/content/browser/built_in_addons.json",
+        ] {
+            assert_eq!(owner(default), TailOwner::Default, "{default}");
+        }
+        for package in [
+            "chrome.manifest",
+            "chrome/chrome.manifest",
+            "default.locale",
+            "res/multilocale.txt",
+            "chrome/en-US/locale/en-US/global/intl.properties",
+            "localization/en-US/toolkit/about/aboutSupport.ftl",
+            "chrome/chrome.de.manifest",
+            "localization/frr/x.ftl",
+        ] {
+            assert_eq!(owner(package), TailOwner::Package, "{package}");
+        }
+        assert_eq!(multilocale_txt(&["en-US", "ar", "fr"]), b"en-US,ar,fr\n");
+        assert_eq!(default_locale_file("fr"), b"fr\n");
+    }
 }

@@ -97,6 +97,28 @@ fn cases() -> Vec<Case> {
         ),
         case("android", ANDROID, &["--formats", "apk"]),
         case(
+            "linux-multi",
+            LINUX_BZ2,
+            &[
+                "--formats",
+                "tar.bz2,mar",
+                "--multi-locale",
+                "--default-locale",
+                "fr",
+            ],
+        ),
+        case(
+            "win64-multi",
+            WIN64,
+            &["--formats", "zip,mar", "--multi-locale"],
+        ),
+        case("mac-multi", MAC, &["--formats", "dmg", "--multi-locale"]),
+        case(
+            "android-multi",
+            ANDROID,
+            &["--formats", "apk", "--multi-locale"],
+        ),
+        case(
             "linux-deb-l10n",
             LINUX_BZ2,
             &["--formats", "deb-l10n", "--build-number", "1"],

@@ -12,6 +12,7 @@ mod errors;
 mod formats;
 mod identity;
 mod mac;
+mod multi;
 mod partial;
 mod release;
 mod reliability;

@@ -462,3 +462,91 @@ pub fn unzip(zip: &Path, dest: &Path) -> BTreeMap<String, Vec<u8>> {
     check(Command::new("unzip").arg("-q").arg(zip).arg("-d").arg(dest));
     files(dest)
 }
+
+/// Starts the application `binary` (`firefox`, `thunderbird`) in `app` headless with a
+/// throwaway profile (asking for `locale`, if given, through `intl.locale.requested`) and
+/// an autoconfig file that writes what Gecko says of its locales: `app`
+/// (`appLocaleAsBCP47`), `available`, `packaged`, `rtl`, and a toolkit chrome string
+/// (`chrome`) and Fluent string (`fluent`) in the app locale. `None` (a loud skip) when
+/// this machine cannot run it.
+pub fn start_headless(
+    app: &Path,
+    binary: &str,
+    tmp: &Path,
+    locale: Option<&str>,
+) -> Option<serde_json::Value> {
+    let binary = app.join(binary);
+    let probe = Command::new(&binary).arg("--version").output();
+    if !probe.as_ref().is_ok_and(|o| o.status.success()) {
+        assert!(!in_ci(), "CI installs the libraries it needs: {probe:?}");
+        eprintln!(
+            "SKIPPED: {} does not run here ({probe:?})",
+            binary.display()
+        );
+        return None;
+    }
+    let answer = tmp.join("locales.json");
+    let _ = std::fs::remove_file(&answer);
+    std::fs::write(
+        app.join("defaults/pref/autoconfig.js"),
+        "pref(\"general.config.filename\", \"l10n-check.cfg\");\n\
+         pref(\"general.config.obscure_value\", 0);\n\
+         pref(\"general.config.sandbox_enabled\", false);\n",
+    )
+    .unwrap();
+    std::fs::write(
+        app.join("l10n-check.cfg"),
+        format!(
+            "// first line is skipped\n\
+             const {{ Services }} = globalThis;\n\
+             const global = Components.utils.getGlobalForObject(Services);\n\
+             function attempt(f) {{ try {{ return f(); }} catch (e) {{ return \"error: \" + e; }} }}\n\
+             const answer = {{\n\
+               app: Services.locale.appLocaleAsBCP47,\n\
+               available: Services.locale.availableLocales,\n\
+               packaged: Services.locale.packagedLocales,\n\
+               rtl: Services.locale.isAppLocaleRTL,\n\
+               chrome: attempt(() => Services.strings\n\
+                 .createBundle(\"chrome://global/locale/commonDialogs.properties\")\n\
+                 .GetStringFromName(\"Cancel\")),\n\
+               fluent: attempt(() => new global.Localization([\"toolkit/about/aboutSupport.ftl\"], true)\n\
+                 .formatValueSync(\"page-title\")),\n\
+             }};\n\
+             const out = Components.classes[\"@mozilla.org/file/local;1\"]\
+               .createInstance(Components.interfaces.nsIFile);\n\
+             out.initWithPath({path:?});\n\
+             const stream = Components.classes[\"@mozilla.org/network/file-output-stream;1\"]\
+               .createInstance(Components.interfaces.nsIFileOutputStream);\n\
+             stream.init(out, 0x02 | 0x08 | 0x20, 0o644, 0);\n\
+             const utf8 = Components.classes[\"@mozilla.org/intl/converter-output-stream;1\"]\
+               .createInstance(Components.interfaces.nsIConverterOutputStream);\n\
+             utf8.init(stream, \"UTF-8\");\n\
+             utf8.writeString(JSON.stringify(answer));\n\
+             utf8.close();\n\
+             Services.startup.quit(Services.startup.eForceQuit);\n",
+            path = answer.display().to_string()
+        ),
+    )
+    .unwrap();
+    let profile = tmp.join(format!("profile-{}", locale.unwrap_or("default")));
+    std::fs::create_dir_all(&profile).unwrap();
+    if let Some(locale) = locale {
+        std::fs::write(
+            profile.join("user.js"),
+            format!("user_pref(\"intl.locale.requested\", \"{locale}\");\n"),
+        )
+        .unwrap();
+    }
+    let status = Command::new(&binary)
+        .args(["--headless", "--no-remote", "--profile"])
+        .arg(&profile)
+        .env("MOZ_CRASHREPORTER_DISABLE", "1")
+        .env("HOME", tmp)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    let written = std::fs::read(&answer)
+        .unwrap_or_else(|e| panic!("{} ({status}) wrote no answer: {e}", binary.display()));
+    Some(serde_json::from_slice(&written).unwrap())
+}

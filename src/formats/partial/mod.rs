@@ -66,6 +66,10 @@ impl Packager for Partial {
         "partial"
     }
 
+    fn has_multi_locale_package(&self) -> bool {
+        false
+    }
+
     fn fits(&self, os: Os) -> bool {
         os != Os::Android
     }
