@@ -130,6 +130,60 @@ fn real_thunderbird_repacks_into_its_own_names_and_starts_in_its_locale() {
     }
 }
 
+/// `--multi-locale` on Thunderbird: one package with en-US and the three locales, which
+/// starts in each of them.
+#[test]
+fn real_thunderbird_multi_locale_package_starts_in_each_of_its_locales() {
+    let Some(corpus) = corpus() else { return };
+    if !have("tar") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let run = repack_input(
+        &input(&corpus),
+        &corpus.join("xpi"),
+        &out,
+        &[
+            "--locales",
+            &LOCALES.join(","),
+            "--formats",
+            "tar.bz2",
+            "--multi-locale",
+            "--verify",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let tarball = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".multi.linux-x86_64.tar.bz2"))
+        .expect("a multi-locale tarball");
+    assert!(
+        tarball
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("thunderbird-"),
+        "{tarball:?}"
+    );
+    gnu_untar(&tarball, &tmp.path().join("multi"));
+    let app = tmp.path().join("multi/thunderbird");
+    let Some(en_us) = start_headless(&app, "thunderbird", tmp.path(), None) else {
+        return;
+    };
+    let all = ["en-US", "ar", "fr", "ja"];
+    assert_eq!(en_us["app"], "en-US", "{en_us}");
+    assert_eq!(en_us["available"], serde_json::json!(all), "{en_us}");
+    for locale in LOCALES {
+        let probe = start_headless(&app, "thunderbird", tmp.path(), Some(locale)).unwrap();
+        assert_eq!(probe["app"], *locale, "{probe}");
+        assert_ne!(probe["chrome"], en_us["chrome"], "{locale}: {probe}");
+        let fluent = probe["fluent"].as_str().unwrap();
+        assert!(!fluent.starts_with("error"), "{locale}: {probe}");
+    }
+}
+
 /// Thunderbird's langpack `.deb`s follow its own templates (`Section: mail`, its
 /// maintainer), under its `RemotingName`, and install the langpack XPI byte for byte.
 fn thunderbird_langpack_debs(out: &Path, corpus: &Path, version: &str) {
