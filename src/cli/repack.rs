@@ -153,10 +153,11 @@ pub struct RepackArgs {
     #[arg(long, value_name = "NAME")]
     pub product: Option<String>,
 
-    /// Also write one package per asked-for package format (not the installer) and one
-    /// complete MAR holding every locale of the run that succeeded, the user choosing at
-    /// run time, named with `multi` for the locale (firefox-<version>.multi.linux-x86_64.tar.bz2).
-    /// Needs every locale in one run (no chunks, no --resume).
+    /// Also write, in each asked-for format but the installer, partial and deb-l10n, one
+    /// package (and with mar, one complete MAR) holding every locale of the run that
+    /// succeeded, the user choosing at run time, named with `multi` for the locale
+    /// (firefox-<version>.multi.linux-x86_64.tar.bz2). Needs every locale in one run (no
+    /// chunks, no --resume).
     #[arg(long)]
     pub multi_locale: bool,
 
