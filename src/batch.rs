@@ -388,25 +388,15 @@ fn repack_locale(
             names: plan.names(locale),
             langpack: langpack_xpi.as_ref(),
         };
-        let mut written = Vec::new();
+        let mut outputs = Vec::new();
         for (format, prepared) in &batch.prepared {
             let name = plan.output_name(locale, *format);
-            for output in prepared.write_outputs(&locale_package, &plan.output_dir, &name)? {
-                match output {
-                    Output::Written {
-                        name,
-                        written: output,
-                        from,
-                    } => {
-                        outcome.findings.extend(output.findings);
-                        written.push((*format, name, output.pending, output.digests, from));
-                    }
-                    Output::Finding(finding) => outcome.findings.push(finding),
-                }
-            }
+            outputs.push((
+                *format,
+                prepared.write_outputs(&locale_package, &plan.output_dir, &name)?,
+            ));
         }
-        outcome.findings.sort();
-        commit(plan, &mut outcome, written)?;
+        commit(plan, &mut outcome, outputs)?;
         // What the multi-locale package takes from this locale, once it is written.
         Ok(plan.multi_locale.as_ref().map(|default| {
             let is_default = default == locale;
@@ -485,21 +475,7 @@ fn repack_multi(
                 ))
             })
             .collect::<Result<Vec<_>>>()?;
-        let mut written = Vec::new();
-        for (format, outputs) in outputs {
-            for output in outputs {
-                if let Output::Written {
-                    name,
-                    written: output,
-                    from,
-                } = output
-                {
-                    outcome.findings.extend(output.findings);
-                    written.push((format, name, output.pending, output.digests, from));
-                }
-            }
-        }
-        commit(plan, &mut outcome, written)
+        commit(plan, &mut outcome, outputs)
     })();
     outcome.findings.sort();
     if let Err(error) = result {
@@ -511,23 +487,31 @@ fn repack_multi(
     outcome
 }
 
-/// An output written under a temporary name, not yet committed.
-type WrittenOutput = (
-    Format,
-    String,
-    crate::output::Pending,
-    Option<crate::output::Digests>,
-    Option<crate::formats::FromFile>,
-);
-
-/// Gives every output of `written` its final name and records it in `outcome`; when one
-/// cannot be committed, those already committed are removed again, so all or none of them
-/// are left.
+/// Takes each format's `outputs` (written under temporary names) into `outcome`, their
+/// findings with them, and gives every output its final name; when one cannot be
+/// committed, those already committed are removed again, so all or none of them are left.
 fn commit(
     plan: &RepackPlan,
     outcome: &mut LocaleOutcome,
-    written: Vec<WrittenOutput>,
+    outputs: Vec<(Format, Vec<Output>)>,
 ) -> Result<()> {
+    let mut written = Vec::new();
+    for (format, outputs) in outputs {
+        for output in outputs {
+            match output {
+                Output::Written {
+                    name,
+                    written: output,
+                    from,
+                } => {
+                    outcome.findings.extend(output.findings);
+                    written.push((format, name, output.pending, output.digests, from));
+                }
+                Output::Finding(finding) => outcome.findings.push(finding),
+            }
+        }
+    }
+    outcome.findings.sort();
     fault::crash_point(fault::Point::Written);
     let mut committed: Vec<PathBuf> = Vec::new();
     for (format, name, pending, digests, from) in written {

@@ -93,11 +93,10 @@ pub fn assemble(
 ) -> Result<(Vec<String>, LocalePackage)> {
     let mut parts: Vec<&Part> = parts.iter().collect();
     parts.sort_by(|a, b| a.locale.cmp(&b.locale));
-    let default_part = parts.iter().find(|p| p.locale == default);
-    let defaults = match default_part {
-        Some(part) => part.default.as_ref(),
-        None => None,
-    };
+    let defaults = parts
+        .iter()
+        .find(|p| p.locale == default)
+        .and_then(|p| p.default.as_ref());
     if default != SOURCE_LOCALE && defaults.is_none() {
         return Err(Error::MultiLocale {
             reason: format!(

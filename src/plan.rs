@@ -317,7 +317,7 @@ impl RepackPlan {
                 platform.name
             )));
         }
-        let multi_locale = multi_locale(args, &formats, chunked, &locales)?;
+        let multi_locale = multi_locale(args, os, &formats, chunked, &locales)?;
         prepare_output_dir(&args.output_dir)?;
         let jobs = args.jobs.unwrap_or_else(|| {
             std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
@@ -501,6 +501,7 @@ impl RepackPlan {
 /// format must have a multi-locale package, and the default must be en-US or repacked.
 fn multi_locale(
     args: &Request,
+    os: Os,
     formats: &[Format],
     chunked: bool,
     locales: &[(String, Option<LangpackSource>)],
@@ -530,16 +531,16 @@ fn multi_locale(
         .iter()
         .any(|f| f.packager().has_multi_locale_package())
     {
-        let fitting: Vec<&str> = formats
-            .iter()
-            .filter(|f| !f.packager().has_multi_locale_package())
-            .map(|f| f.id())
+        let asked: Vec<&str> = formats.iter().map(|f| f.id()).collect();
+        let with_one: Vec<&str> = Format::all()
+            .filter(|f| f.packager().fits(os) && f.packager().has_multi_locale_package())
+            .map(Format::id)
             .collect();
         return Err(Error::Usage(format!(
-            "--multi-locale: {} {} no multi-locale package; add a package format \
-             (tar.bz2, tar.xz, zip, dmg, apk, dir) or mar",
-            fitting.join(", "),
-            if fitting.len() == 1 { "has" } else { "have" }
+            "--multi-locale: {} {} no multi-locale package; add one of {}",
+            asked.join(", "),
+            if asked.len() == 1 { "has" } else { "have" },
+            with_one.join(", ")
         )));
     }
     let default = args

@@ -315,27 +315,7 @@ fn real_firefox_multi_locale_build_starts_in_each_of_its_locales() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out");
-    let run = repack_input(
-        &corpus_input(&corpus),
-        &corpus.join("xpi"),
-        &out,
-        &[
-            "--locales",
-            CORPUS_LOCALES,
-            "--formats",
-            "tar.bz2",
-            "--multi-locale",
-            "--verify",
-        ],
-    );
-    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    let tarball = std::fs::read_dir(&out)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.to_string_lossy().ends_with(".multi.linux-x86_64.tar.bz2"))
-        .expect("a multi-locale tarball");
-    gnu_untar(&tarball, &tmp.path().join("multi"));
+    multi_locale_tarball(&corpus_input(&corpus), &corpus, CORPUS_LOCALES, tmp.path());
     let app = tmp.path().join("multi/firefox");
     let all = ["en-US", "ar", "de", "fr", "ja", "zh-TW"];
     let Some(probe) = start_headless(&app, "firefox", tmp.path(), None) else {

@@ -139,26 +139,7 @@ fn real_thunderbird_multi_locale_package_starts_in_each_of_its_locales() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out");
-    let run = repack_input(
-        &input(&corpus),
-        &corpus.join("xpi"),
-        &out,
-        &[
-            "--locales",
-            &LOCALES.join(","),
-            "--formats",
-            "tar.bz2",
-            "--multi-locale",
-            "--verify",
-        ],
-    );
-    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
-    let tarball = std::fs::read_dir(&out)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.to_string_lossy().ends_with(".multi.linux-x86_64.tar.bz2"))
-        .expect("a multi-locale tarball");
+    let tarball = multi_locale_tarball(&input(&corpus), &corpus, &LOCALES.join(","), tmp.path());
     assert!(
         tarball
             .file_name()
@@ -167,7 +148,6 @@ fn real_thunderbird_multi_locale_package_starts_in_each_of_its_locales() {
             .starts_with("thunderbird-"),
         "{tarball:?}"
     );
-    gnu_untar(&tarball, &tmp.path().join("multi"));
     let app = tmp.path().join("multi/thunderbird");
     let Some(en_us) = start_headless(&app, "thunderbird", tmp.path(), None) else {
         return;

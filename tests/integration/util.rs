@@ -463,6 +463,31 @@ pub fn unzip(zip: &Path, dest: &Path) -> BTreeMap<String, Vec<u8>> {
     files(dest)
 }
 
+/// Repacks `locales` (comma-separated) of the real build `input` with `corpus`'s langpack
+/// XPIs to tar.bz2 with `--multi-locale --verify`, which must succeed, and unpacks the
+/// multi-locale tarball with GNU tar into `tmp/multi`; returns the tarball.
+#[track_caller]
+pub fn multi_locale_tarball(input: &Path, corpus: &Path, locales: &str, tmp: &Path) -> PathBuf {
+    let out = tmp.join("out");
+    let args = [
+        "--locales",
+        locales,
+        "--formats",
+        "tar.bz2",
+        "--multi-locale",
+        "--verify",
+    ];
+    let run = repack_input(input, &corpus.join("xpi"), &out, &args);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let tarball = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".multi.linux-x86_64.tar.bz2"))
+        .expect("a multi-locale tarball");
+    gnu_untar(&tarball, &tmp.join("multi"));
+    tarball
+}
+
 /// Starts the application `binary` (`firefox`, `thunderbird`) in `app` headless with a
 /// throwaway profile (asking for `locale`, if given, through `intl.locale.requested`) and
 /// an autoconfig file that writes what Gecko says of its locales: `app`
