@@ -68,16 +68,17 @@ impl<'a> Batch<'a> {
         key: &str,
     ) -> Result<(Batch<'a>, cache::Status)> {
         let build = Build::new(staged, mtime, settings)?;
+        let unshared = unshared(&build, formats)?;
         let loaded = cache::load(dir, key).and_then(|bytes| {
             load(&build, formats, &bytes)
                 .map_err(|e| format!("the cached pieces do not fit this build ({e})"))
         });
         let (prepared, status) = match loaded {
-            Ok(prepared) => (prepared, cache::Status::Used),
+            Ok(prepared) => (with(prepared, unshared), cache::Status::Used),
             Err(reason) => {
-                let prepared = encode(&build, formats)?;
+                let prepared = encode_shared(&build, formats)?;
                 cache::save(dir, key, &save(&prepared))?;
-                (prepared, cache::Status::Rebuilt(reason))
+                (with(prepared, unshared), cache::Status::Rebuilt(reason))
             }
         };
         Ok((Batch { build, prepared }, status))
@@ -88,6 +89,13 @@ impl<'a> Batch<'a> {
         save(&self.prepared)
     }
 
+    /// The formats that write one output per locale, with their pieces.
+    fn per_locale(&self) -> impl Iterator<Item = &(Format, Box<dyn Prepared>)> {
+        self.prepared
+            .iter()
+            .filter(|(format, _)| !format.packager().per_run())
+    }
+
     /// How many bytes the shared pieces take, compressed, all formats together.
     pub fn shared_bytes(&self) -> u64 {
         self.prepared.iter().map(|(_, p)| p.shared_bytes()).sum()
@@ -95,9 +103,45 @@ impl<'a> Batch<'a> {
 }
 
 /// Every format's pieces, encoded side by side.
+///
+/// The formats with nothing to share (the application package's `prepare` checks the
+/// build) go first, so that their errors stop the run before the long encodes.
 fn encode(build: &Build<'_>, formats: &[Format]) -> Result<Vec<(Format, Box<dyn Prepared>)>> {
-    formats
+    let unshared = unshared(build, formats)?;
+    Ok(with(encode_shared(build, formats)?, unshared))
+}
+
+/// Encodes the pieces of the formats that share them, side by side.
+fn encode_shared(
+    build: &Build<'_>,
+    formats: &[Format],
+) -> Result<Vec<(Format, Box<dyn Prepared>)>> {
+    let shared: Vec<Format> = formats
+        .iter()
+        .copied()
+        .filter(|f| f.packager().shares_pieces())
+        .collect();
+    shared
         .par_iter()
+        .map(|&f| Ok((f, f.packager().prepare(build)?)))
+        .collect()
+}
+
+/// Both lists as one, in registry order.
+fn with(
+    mut prepared: Vec<(Format, Box<dyn Prepared>)>,
+    mut more: Vec<(Format, Box<dyn Prepared>)>,
+) -> Vec<(Format, Box<dyn Prepared>)> {
+    prepared.append(&mut more);
+    prepared.sort_by_key(|(format, _)| *format);
+    prepared
+}
+
+/// Prepares the formats that keep no shared pieces (nothing to cache or load).
+fn unshared(build: &Build<'_>, formats: &[Format]) -> Result<Vec<(Format, Box<dyn Prepared>)>> {
+    formats
+        .iter()
+        .filter(|f| !f.packager().shares_pieces())
         .map(|&f| Ok((f, f.packager().prepare(build)?)))
         .collect()
 }
@@ -114,7 +158,7 @@ fn save(prepared: &[(Format, Box<dyn Prepared>)]) -> Vec<u8> {
     out.into_bytes()
 }
 
-/// Reads what [`save`] wrote for these formats.
+/// Reads what [`save`] wrote for these formats (those that share pieces).
 fn load(
     build: &Build<'_>,
     formats: &[Format],
@@ -122,19 +166,11 @@ fn load(
 ) -> packagers::Result<Vec<(Format, Box<dyn Prepared>)>> {
     let mut input = PieceReader::new(bytes);
     let mut prepared = Vec::new();
-    for &format in formats {
-        let packager = format.packager();
-        let pieces = if packager.shares_pieces() {
-            if input.bytes()? != format.id().as_bytes() {
-                return Err(inconsistent("another format's pieces"));
-            }
-            packager.load(build, &mut input)?
-        } else {
-            packager
-                .prepare(build)
-                .map_err(|e| inconsistent(&crate::error::chain(&e)))?
-        };
-        prepared.push((format, pieces));
+    for &format in formats.iter().filter(|f| f.packager().shares_pieces()) {
+        if input.bytes()? != format.id().as_bytes() {
+            return Err(inconsistent("another format's pieces"));
+        }
+        prepared.push((format, format.packager().load(build, &mut input)?));
     }
     input.finish()?;
     Ok(prepared)
@@ -154,7 +190,14 @@ pub fn run(
     }
     progress.note("preparing the pieces every locale shares");
     let started = Instant::now();
-    let (formats, settings) = (&plan.formats, &plan.settings);
+    // A chunk that does not write the run's own outputs does not prepare them either.
+    let formats: &Vec<Format> = &plan
+        .formats
+        .iter()
+        .copied()
+        .filter(|f| plan.writes_run_outputs || !f.packager().per_run())
+        .collect();
+    let settings = &plan.settings;
     let batch = match &plan.shared_cache {
         None => Batch::prepare(staged, plan.mtime, formats, settings)?,
         Some(dir) => {
@@ -242,6 +285,11 @@ pub fn run(
                 outcome.seconds
             )),
         }
+        outcomes.push(outcome);
+    }
+    if plan.writes_run_outputs
+        && let Some(outcome) = repack_run(&batch, plan, progress)
+    {
         outcomes.push(outcome);
     }
     outcomes.sort_by(|a, b| a.locale.cmp(&b.locale));
@@ -389,7 +437,7 @@ fn repack_locale(
             langpack: langpack_xpi.as_ref(),
         };
         let mut outputs = Vec::new();
-        for (format, prepared) in &batch.prepared {
+        for (format, prepared) in batch.per_locale() {
             let name = plan.output_name(locale, *format);
             outputs.push((
                 *format,
@@ -419,6 +467,58 @@ fn repack_locale(
     };
     outcome.seconds = started.elapsed().as_secs_f64();
     (outcome, part)
+}
+
+/// Writes the outputs made once per run from the en-US build ([`Packager::per_run`]: the
+/// application `.deb`), reported as locale en-US; `None` when none is asked for.
+///
+/// [`Packager::per_run`]: crate::formats::Packager::per_run
+fn repack_run(batch: &Batch<'_>, plan: &RepackPlan, progress: &Progress) -> Option<LocaleOutcome> {
+    let run: Vec<_> = batch
+        .prepared
+        .iter()
+        .filter(|(format, _)| format.packager().per_run())
+        .collect();
+    if run.is_empty() {
+        return None;
+    }
+    let started = Instant::now();
+    let locale = crate::l10n::SOURCE_LOCALE;
+    progress.note("writing the application package (en-US)");
+    let mut outcome = LocaleOutcome::new(locale);
+    let names = plan.names(locale);
+    let result = run
+        .par_iter()
+        .map(|(format, prepared)| {
+            let name = plan.output_name(locale, *format);
+            let target = crate::formats::Target {
+                dir: &plan.output_dir,
+                name: &name,
+            };
+            let written = prepared.write_run(&batch.build, &names, target)?;
+            Ok((
+                *format,
+                vec![Output::Written {
+                    name,
+                    written,
+                    from: None,
+                }],
+            ))
+        })
+        .collect::<Result<Vec<_>>>()
+        .and_then(|outputs| commit(plan, &mut outcome, outputs));
+    if let Err(error) = result {
+        let error = crate::error::chain(&error);
+        progress.warn(&format!("application package: {error}"));
+        outcome.status = Status::Failed { error };
+    } else {
+        progress.note(&format!(
+            "application package written in {:.1} s",
+            started.elapsed().as_secs_f64()
+        ));
+    }
+    outcome.seconds = started.elapsed().as_secs_f64();
+    Some(outcome)
 }
 
 /// Writes the multi-locale package (`--multi-locale`) from what every locale that

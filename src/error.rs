@@ -176,6 +176,15 @@ pub enum Error {
         name: String,
     },
 
+    /// The en-US build cannot be made into the application package (`--formats deb`).
+    #[error("cannot package {path} as an application .deb: {reason}")]
+    AppDeb {
+        /// The en-US package.
+        path: PathBuf,
+        /// What is wrong, and what to do.
+        reason: String,
+    },
+
     /// The multi-locale package cannot be made from what the run repacked.
     #[error("no multi-locale package: {reason}")]
     MultiLocale {

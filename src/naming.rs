@@ -95,6 +95,11 @@ pub struct Debian {
     pub depends_version: String,
     /// `<Vendor> <CodeName or Name>`, the start of every description (`Mozilla Firefox`).
     pub description: String,
+    /// `CodeName`, else `Name`: what the application package's manual page calls it.
+    pub display_name: String,
+    /// `RemotingName` as `application.ini` has it (else the package name): the desktop
+    /// entry's `StartupWMClass`.
+    pub remoting_name: String,
     /// `Maintainer`, as the product's templates have it.
     pub maintainer: &'static str,
     /// `Section`: `web`, Thunderbird's `mail`.
@@ -127,7 +132,8 @@ impl Debian {
         build_number: Option<u32>,
     ) -> Result<Debian, String> {
         let present = |value: Option<&'a str>| value.map(str::trim).filter(|v| !v.is_empty());
-        let remoting = present(app.remoting_name).map(str::to_ascii_lowercase);
+        let remoting_name = present(app.remoting_name).map(str::to_owned);
+        let remoting = remoting_name.as_deref().map(str::to_ascii_lowercase);
         // deb.py names Developer Edition's packages firefox-devedition, whatever its
         // RemotingName (firefox-dev, firefox-aurora on older builds).
         let devedition = present(app.code_name) == Some("Firefox Developer Edition")
@@ -185,6 +191,8 @@ impl Debian {
                 "Mozilla <release@mozilla.com>"
             },
             section: if thunderbird { "mail" } else { "web" },
+            display_name: present(app.code_name).unwrap_or(app.name).to_owned(),
+            remoting_name: remoting_name.unwrap_or_else(|| package.clone()),
             package,
             version,
         })

@@ -76,6 +76,8 @@ pub struct Request {
     pub multi_locale: bool,
     /// `--default-locale`.
     pub default_locale: Option<String>,
+    /// `--deb-depends`.
+    pub deb_depends: Option<String>,
 }
 
 /// The fixed time used when neither `SOURCE_DATE_EPOCH` nor the build's BuildID gives one:
@@ -141,6 +143,9 @@ pub struct RepackPlan {
     /// `--multi-locale`: the default locale of the multi-locale package (en-US unless
     /// `--default-locale` says otherwise).
     pub multi_locale: Option<String>,
+    /// Whether this run writes the outputs made once per run (the application `.deb`):
+    /// always, except in a chunked run's chunks other than the first.
+    pub writes_run_outputs: bool,
 }
 
 impl RepackPlan {
@@ -257,6 +262,40 @@ impl RepackPlan {
         let mut ignored = Vec::new();
         let chunk = args.chunk.select(&list, platform.name)?;
         let chunked = chunk.is_some();
+        let writes_run_outputs = !chunked || args.chunk.this_chunk == Some(1);
+        // The application package's desktop entry speaks every locale the list ships here
+        // that has a langpack, whichever of them this run repacks.
+        let app_deb = asks_for(&formats, &formats::app_deb::AppDeb).then(|| {
+            let (mut langpacks, mut without) = (Vec::new(), Vec::new());
+            for code in list.for_platform(platform.name) {
+                match found.get(code) {
+                    _ if code == crate::l10n::SOURCE_LOCALE => {}
+                    Some(source) => langpacks.push((code.to_owned(), source.clone())),
+                    None => without.push(code.to_owned()),
+                }
+            }
+            formats::app_deb::AppDebInputs {
+                depends: args.deb_depends.clone(),
+                langpacks,
+                without,
+            }
+        });
+        match &args.deb_depends {
+            Some(_) if app_deb.is_none() => {
+                return Err(usage(
+                    "--deb-depends is the application package's Depends; give it with \
+                     --formats deb"
+                        .into(),
+                ));
+            }
+            Some(given) if given.trim().is_empty() || given.chars().any(char::is_control) => {
+                return Err(usage(format!(
+                    "--deb-depends {given:?}: give the Depends field's relations on one line \
+                     (libc6 (>= 2.17), libgtk-3-0 (>= 3.4))"
+                )));
+            }
+            _ => {}
+        }
         let locales: Vec<(String, Option<LangpackSource>)> = if let Some(chunk) = chunk {
             chunk
                 .into_iter()
@@ -356,6 +395,7 @@ impl RepackPlan {
             mar_channel_id: args.mar_channel_id.clone(),
             installer,
             partial_from,
+            app_deb,
         };
         Ok(RepackPlan {
             settings,
@@ -383,6 +423,7 @@ impl RepackPlan {
             removed_signatures: Vec::new(),
             debian: None,
             multi_locale,
+            writes_run_outputs,
         })
     }
 
@@ -433,13 +474,23 @@ impl RepackPlan {
             &self.version,
             self.build_number,
         );
+        let app_deb = asks_for(&self.formats, &formats::app_deb::AppDeb);
         self.debian = match debian {
             Ok(debian) => Some(debian),
             Err(why) if asks_for(&self.formats, &formats::langpack_deb::LangpackDeb) => {
                 return Err(Error::Usage(format!("--formats deb-l10n: {why}")));
             }
+            Err(why) if app_deb => return Err(Error::Usage(format!("--formats deb: {why}"))),
             Err(_) => None,
         };
+        if app_deb && self.product.file != "firefox" {
+            return Err(Error::Usage(format!(
+                "--formats deb: the application package follows Firefox's templates \
+                 (browser/installer/linux/app/debian); {} is not Firefox, so write its \
+                 langpack packages (deb-l10n) and package the application with its own templates",
+                self.product.display
+            )));
+        }
         self.input_sha256 = crate::output::sha256_file(&self.input)?;
         self.mtime = member_time(self.source_date_epoch, staged);
         self.removed_signatures = staged.removed_signatures.clone();
@@ -745,6 +796,11 @@ mod tests {
                     dir: "nsis".into(),
                 }),
                 partial_from: Vec::new(),
+                app_deb: Some(formats::app_deb::AppDebInputs {
+                    depends: Some("libc6".into()),
+                    langpacks: Vec::new(),
+                    without: Vec::new(),
+                }),
             },
             version: "153.0".into(),
             product: naming::Product::firefox(),
@@ -760,6 +816,7 @@ mod tests {
             removed_signatures: Vec::new(),
             debian: None,
             multi_locale: Some("fr".into()),
+            writes_run_outputs: true,
             installer_dir: Some("nsis".into()),
         }
     }

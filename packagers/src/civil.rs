@@ -66,6 +66,33 @@ impl Civil {
     }
 }
 
+impl Civil {
+    /// The date as Python's `strftime("%B %d, %Y")` writes it, which Mozilla's manual page
+    /// template is dated with: `February 22, 2023`.
+    pub fn long_date(&self) -> String {
+        const MONTHS: [&str; 12] = [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ];
+        format!(
+            "{} {:02}, {}",
+            MONTHS[(self.month as usize + 11) % 12],
+            self.day,
+            self.year
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,6 +111,10 @@ mod tests {
         assert_eq!(
             Civil::from_unix(951_782_400 + 3_661).rfc2822(),
             "Tue, 29 Feb 2000 01:01:01 -0000"
+        );
+        assert_eq!(
+            Civil::from_unix(1_677_024_000).long_date(),
+            "February 22, 2023"
         );
     }
 }

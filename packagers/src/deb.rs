@@ -6,10 +6,11 @@
 //! 1. `debian-binary`: the format version, `2.0\n`;
 //! 2. `control.tar.xz`: a tar of `./`, `./control` (deb-control(5): `Field: value` lines,
 //!    continuation lines starting with a space, an empty one written ` .`) and `./md5sums`
-//!    (deb-md5sums(5): `<md5 hex>  <path without ./>` per regular file, in archive order);
+//!    (deb-md5sums(5): `<md5 hex>  <path without ./>` per regular file, sorted by path);
 //! 3. `data.tar.xz`: the files to install, as a tar whose names start with `./`, each
 //!    parent directory once before what it holds, each directory's entries sorted by name
-//!    (`dpkg-deb`'s order), owner and group 0, named `root`.
+//!    and every symlink after everything else (`dpkg-deb`'s order), owner and group 0,
+//!    named `root`.
 //!
 //! `Installed-Size` is what `dpkg-gencontrol` computes: each regular file's and symlink's
 //! size rounded up to KiB, plus 1 for every other object (directories, the package's root
@@ -110,25 +111,29 @@ impl<'a> DataTree<'a> {
         2 + objects.sum::<u64>()
     }
 
-    /// The `md5sums` control file: every regular file, in archive order.
+    /// The `md5sums` control file: every regular file, sorted by path byte for byte (as
+    /// `dh_md5sums` sorts them, with `LC_ALL=C`).
     pub fn md5sums(&self) -> String {
-        let mut out = String::new();
-        for (parts, entry) in &self.entries {
-            if let DebEntry::File { data, .. } = entry {
-                out.push_str(&md5_hex(data));
-                out.push_str("  ");
-                out.push_str(&parts.join("/"));
-                out.push('\n');
-            }
-        }
-        out
+        md5sums(
+            self.entries
+                .iter()
+                .filter_map(|(parts, entry)| match entry {
+                    DebEntry::File { data, .. } => Some((parts.join("/"), *data)),
+                    _ => None,
+                }),
+        )
     }
 
-    /// The uncompressed `data.tar`: `./`, then every path in order, times `mtime`.
+    /// The uncompressed `data.tar`: `./`, then every path in order, symlinks last (as
+    /// `dpkg-deb` orders them, so that a link never comes before what it points at),
+    /// times `mtime`.
     pub fn tar(&self, mtime: u64) -> Vec<u8> {
         let mut out = Vec::new();
         append_dpkg_header(&mut out, "./", TarKind::Dir, 0o755, mtime);
-        for (parts, entry) in &self.entries {
+        let is_link = |entry: &DebEntry<'_>| matches!(entry, DebEntry::Symlink { .. });
+        let (links, rest): (Vec<_>, Vec<_>) =
+            self.entries.iter().partition(|(_, entry)| is_link(entry));
+        for (parts, entry) in rest.into_iter().chain(links) {
             let path = format!("./{}", parts.join("/"));
             append_entry(&mut out, &path, entry, mtime);
         }
@@ -160,6 +165,34 @@ fn append_entry(out: &mut Vec<u8>, path: &str, entry: &DebEntry<'_>, mtime: u64)
             append_dpkg_header(out, &format!("{path}/"), TarKind::Dir, 0o755, mtime);
         }
     }
+}
+
+/// `md5sums` lines for `files` (path without `./`, bytes), sorted by path.
+fn md5sums<'d>(files: impl Iterator<Item = (String, &'d [u8])>) -> String {
+    let mut lines: Vec<(String, String)> =
+        files.map(|(path, data)| (path, md5_hex(data))).collect();
+    lines.sort();
+    lines
+        .into_iter()
+        .map(|(path, md5)| format!("{md5}  {path}\n"))
+        .collect()
+}
+
+/// `text` as one line of a control field or a desktop entry: control characters and
+/// Unicode line and paragraph separators (a newline would start another field) become
+/// spaces, and the ends are trimmed.
+pub fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() || c == '\u{2028}' || c == '\u{2029}' {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect::<String>()
+        .trim()
+        .to_owned()
 }
 
 /// The MD5 of `data` in lowercase hex, as `md5sums` lists it.
@@ -259,32 +292,46 @@ impl Control {
     }
 }
 
-/// The uncompressed `control.tar`: `./`, `./control`, `./md5sums`.
-pub fn control_tar(control: &str, md5sums: &str, mtime: u64) -> Vec<u8> {
+/// The uncompressed `control.tar`: `./`, `./control`, `./md5sums`, then the maintainer
+/// `scripts` (`postinst`, …; mode 0755), all in name order, as `dpkg-deb` lists them.
+pub fn control_tar(control: &str, md5sums: &str, scripts: &[(&str, &[u8])], mtime: u64) -> Vec<u8> {
+    let mut files: Vec<(&str, &[u8], u32)> = vec![
+        ("control", control.as_bytes(), 0o644),
+        ("md5sums", md5sums.as_bytes(), 0o644),
+    ];
+    files.extend(scripts.iter().map(|&(name, data)| (name, data, 0o755)));
+    files.sort_by_key(|&(name, _, _)| name);
     let mut out = Vec::new();
     append_dpkg_header(&mut out, "./", TarKind::Dir, 0o755, mtime);
-    for (name, text) in [("./control", control), ("./md5sums", md5sums)] {
-        let entry = DebEntry::File {
-            data: text.as_bytes(),
-            mode: 0o644,
-        };
-        append_entry(&mut out, name, &entry, mtime);
+    for (name, data, mode) in files {
+        append_entry(
+            &mut out,
+            &format!("./{name}"),
+            &DebEntry::File { data, mode },
+            mtime,
+        );
     }
     end_archive(&mut out);
     out
 }
 
 /// A one-entry Debian changelog, as Mozilla's `changelog.in` template has it, dated `secs`
-/// (RFC 2822), gzipped as `dh_compress` does (`gzip -9n`: no name, no time, Unix).
+/// (RFC 2822), gzipped as `dh_compress` does ([`gzip_n`]).
 pub fn changelog_gz(package: &str, version: &str, maintainer: &str, secs: u64) -> Result<Vec<u8>> {
     let text = format!(
         "{package} ({version}) UNRELEASED; urgency=medium\n\n  * N/A\n\n -- {maintainer}  {}\n",
         crate::civil::Civil::from_unix(secs).rfc2822()
     );
+    gzip_n(text.as_bytes())
+}
+
+/// `data` gzipped as `gzip -9n` does it (what `dh_compress` uses for changelogs and
+/// manual pages): best compression, no file name, no time, Unix.
+pub fn gzip_n(data: &[u8]) -> Result<Vec<u8>> {
     let mut gz = flate2::GzBuilder::new()
         .operating_system(3)
         .write(Vec::new(), flate2::Compression::best());
-    gz.write_all(text.as_bytes())?;
+    gz.write_all(data)?;
     Ok(gz.finish()?)
 }
 
@@ -362,17 +409,16 @@ pub struct Deb {
 }
 
 impl Deb {
-    /// Whether `md5sums` lists exactly the regular files of the data, in order, with their
+    /// Whether `md5sums` lists exactly the regular files of the data, sorted by path, with their
     /// digests.
     pub fn md5sums_match(&self) -> bool {
-        let mut expected = String::new();
-        for file in self.data.iter().filter(|f| f.kind == b'0') {
-            expected.push_str(&md5_hex(&file.data));
-            expected.push_str("  ");
-            expected.push_str(file.path.trim_start_matches("./"));
-            expected.push('\n');
-        }
-        expected == self.md5sums
+        let files = self.data.iter().filter(|f| f.kind == b'0').map(|f| {
+            (
+                f.path.trim_start_matches("./").to_owned(),
+                f.data.as_slice(),
+            )
+        });
+        md5sums(files) == self.md5sums
     }
 }
 
@@ -560,7 +606,7 @@ mod tests {
             .field("Installed-Size", tree.installed_size().to_string())
             .field("Description", "Short\nLong line\n\nafter a blank");
         let control_text = control.render().unwrap();
-        let control_xz = xz(&control_tar(&control_text, &tree.md5sums(), 7));
+        let control_xz = xz(&control_tar(&control_text, &tree.md5sums(), &[], 7));
         let data_xz = xz(&tree.tar(7));
         let deb = DebWriter::new(Vec::new(), 7)
             .finish(&control_xz, &data_xz)
@@ -593,17 +639,18 @@ mod tests {
                 "./",
                 "./usr/",
                 "./usr/bin/",
-                "./usr/bin/app",
                 "./usr/lib/",
                 "./usr/lib/app/",
                 "./usr/lib/app/distribution/",
                 "./usr/lib/app/distribution/extensions/",
                 "./usr/lib/app/distribution/extensions/x@y.xpi",
+                // Symlinks last, as dpkg-deb orders them.
+                "./usr/bin/app",
             ]
         );
-        assert_eq!(deb.data[3].data, b"../lib/app/app");
+        assert_eq!(deb.data[8].data, b"../lib/app/app");
         assert!(deb.md5sums_match());
-        assert_eq!(deb.data[8].mode, 0o644);
+        assert_eq!(deb.data[7].mode, 0o644);
     }
 
     #[test]

@@ -63,6 +63,9 @@ impl PrepareArgs {
             .collect::<Result<_>>()?;
         formats.sort();
         formats.dedup();
+        // The application package shares nothing between tasks: the task that writes it
+        // prepares it.
+        formats.retain(|f| !f.packager().per_run());
         let kind = plan::input_kind(&self.input)?;
         // The same platform `repack` derives from the same input, so the keys agree.
         let platform =
@@ -79,6 +82,7 @@ impl PrepareArgs {
             mar_channel_id: None,
             installer: None,
             partial_from,
+            app_deb: None,
         };
         let progress = Progress::new(false);
         let started = std::time::Instant::now();

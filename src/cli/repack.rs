@@ -58,7 +58,8 @@ pub struct RepackArgs {
     /// Output formats, comma-separated: tar.bz2, tar.xz (Linux packages), zip, installer
     /// (Windows package and full installer), dmg (macOS disk image), mar (the complete
     /// update), partial (the partial updates of --partial-from, which adds it), deb-l10n
-    /// (the langpack .deb of Mozilla's APT repository, Linux; needs --build-number), dir
+    /// (the langpack .deb of Mozilla's APT repository, Linux; needs --build-number), deb
+    /// (the application .deb, once per run: the en-US build, Firefox only), dir
     /// (the unpacked tree, to run right away). Default: tar.bz2 on Linux, zip on Windows,
     /// dmg on macOS.
     #[arg(long, value_delimiter = ',')]
@@ -166,6 +167,12 @@ pub struct RepackArgs {
     #[arg(long, value_name = "LOCALE", requires = "multi_locale")]
     pub default_locale: Option<String>,
 
+    /// With --formats deb: the application package's Depends field as given (for example
+    /// what dpkg-shlibdeps printed for the build in its baseline chroot), instead of the
+    /// library packages read from the build's ELF files.
+    #[arg(long, value_name = "RELATIONS")]
+    pub deb_depends: Option<String>,
+
     /// Run `verify` on the output directory at the end; its failures make the exit code 1.
     #[arg(long)]
     pub verify: bool,
@@ -206,6 +213,7 @@ impl RepackArgs {
             product: self.product.clone(),
             multi_locale: self.multi_locale,
             default_locale: self.default_locale.clone(),
+            deb_depends: self.deb_depends.clone(),
         }
     }
 

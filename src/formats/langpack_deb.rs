@@ -23,13 +23,13 @@
 //! pieces to prepare.
 
 use packagers::deb::{
-    Control, DataTree, DebEntry, DebReader, DebWriter, changelog_gz, control_tar,
+    Control, DataTree, DebEntry, DebReader, DebWriter, changelog_gz, control_tar, one_line,
 };
 use packagers::piece::{PieceReader, PieceWriter};
-use packagers::xz::{XzBlocks, XzOptions, XzStreamWriter};
 
 use super::{
-    Build, Loaded, Locale, Names, Packager, Prepared, Target, Written, write_error, write_file,
+    Build, Loaded, Locale, Names, Packager, Prepared, Target, Written, dpkg_xz, write_error,
+    write_file,
 };
 use crate::error::Result;
 use crate::l10n::langpack::LangpackXpi;
@@ -38,9 +38,6 @@ use crate::platform::Os;
 
 /// The most `verify` unpacks of one langpack package (real ones hold a 1 MB XPI).
 const MAX_UNPACKED: u64 = 600 << 20;
-
-/// The block size of `dpkg-deb`'s xz encoder at preset 6: three times the 8 MiB dictionary.
-const DPKG_XZ_BLOCK: u64 = 24 << 20;
 
 /// The langpack `.deb`.
 pub struct LangpackDeb;
@@ -153,20 +150,6 @@ pub fn langpack_deb(deb: &Debian, locale: &str, xpi: &LangpackXpi, mtime: u64) -
         },
     )
     .map_err(&failed)?;
-    // One line: control characters (a newline would start another field) become spaces.
-    let one_line = |text: &str| {
-        text.chars()
-            .map(|c| {
-                if c.is_control() || c == '\u{2028}' || c == '\u{2029}' {
-                    ' '
-                } else {
-                    c
-                }
-            })
-            .collect::<String>()
-            .trim()
-            .to_owned()
-    };
     let description = match xpi.description.as_deref().map(one_line) {
         Some(what) if !what.is_empty() => format!("{} - {what}", one_line(&deb.description)),
         _ => format!("{} - {locale} language pack", one_line(&deb.description)),
@@ -185,24 +168,12 @@ pub fn langpack_deb(deb: &Debian, locale: &str, xpi: &LangpackXpi, mtime: u64) -
         .field("Priority", "optional")
         .field("Description", description);
     let control = control.render().map_err(&failed)?;
-    let control_xz = xz(&control_tar(&control, &tree.md5sums(), mtime)).map_err(&failed)?;
-    let data_xz = xz(&tree.tar(mtime)).map_err(&failed)?;
+    let control_xz =
+        dpkg_xz(&control_tar(&control, &tree.md5sums(), &[], mtime)).map_err(&failed)?;
+    let data_xz = dpkg_xz(&tree.tar(mtime)).map_err(&failed)?;
     DebWriter::new(Vec::new(), mtime)
         .finish(&control_xz, &data_xz)
         .map_err(failed)
-}
-
-/// One xz stream as `dpkg-deb` writes it: LZMA2 preset 6, CRC64, the block's sizes in its
-/// header (dpkg uses liblzma's multi-threaded encoder). It is one block: the same bytes as
-/// `dpkg-deb`'s up to its 24 MiB block size (a langpack is about 1 MB); past that `dpkg-deb`
-/// would cut more blocks.
-fn xz(data: &[u8]) -> packagers::Result<Vec<u8>> {
-    // Preset 6 without BCJ: the MAR's settings are xz's defaults, which dpkg-deb uses too.
-    let blocks =
-        XzBlocks::encode(data, XzOptions::mar(false))?.with_sizes_in_headers(DPKG_XZ_BLOCK)?;
-    let mut stream = XzStreamWriter::new(Vec::new());
-    stream.append(&blocks)?;
-    Ok(stream.finish()?.0)
 }
 
 /// What `verify` finds wrong in a langpack package of `locale`: its layout, its control
@@ -367,6 +338,8 @@ mod tests {
             description: "Mozilla Firefox".into(),
             maintainer: "Mozilla <release@mozilla.com>",
             section: "web",
+            display_name: "Firefox".into(),
+            remoting_name: "firefox".into(),
         }
     }
 

@@ -12,6 +12,7 @@
 //! and one line there (ARCHITECTURE.md has the checklist).
 
 pub mod apk;
+pub mod app_deb;
 pub mod check;
 pub mod dir;
 pub mod dmg;
@@ -52,6 +53,7 @@ pub static FORMATS: &[&dyn Packager] = &[
     &mar::Mar,
     &partial::Partial,
     &langpack_deb::LangpackDeb,
+    &app_deb::AppDeb,
     &dir::Dir,
 ];
 
@@ -66,6 +68,12 @@ pub trait Packager: Sync {
     /// Why the format does not fit `os`, when there is more to say than that.
     fn unfit_reason(&self, _os: Os) -> Option<&'static str> {
         None
+    }
+
+    /// Whether the format writes one output per run ([`Prepared::write_run`]: the
+    /// application package, made of the en-US build), not one per locale.
+    fn per_run(&self) -> bool {
+        false
     }
 
     /// Whether this is the format written for `os` when none is asked for.
@@ -121,6 +129,21 @@ pub trait Prepared: Send + Sync {
     /// Writes `locale`'s output under a temporary name in `target`; it takes its final name
     /// when [`Written::pending`] is committed.
     fn write_locale(&self, locale: &Locale<'_>, target: Target<'_>) -> Result<Written>;
+
+    /// Writes the run's one output of a [`Packager::per_run`] format under a temporary name
+    /// in `target`, from the build alone; `names` are en-US's.
+    fn write_run(
+        &self,
+        _build: &Build<'_>,
+        _names: &Names<'_>,
+        _target: Target<'_>,
+    ) -> Result<Written> {
+        Err(Error::Usage(
+            "this format writes one output per locale, not one per run; this is a bug in \
+             l10n-repack, please report it"
+                .into(),
+        ))
+    }
 
     /// Writes every output of `locale` into `dir`: by default the one [`Self::write_locale`]
     /// writes under `name`; a format with one output per something else (the partial MAR:
@@ -300,6 +323,8 @@ pub struct Settings {
     pub installer: Option<InstallerInputs>,
     /// The earlier builds partial MARs update from (`--partial-from`), in order.
     pub partial_from: Vec<crate::from_build::FromDir>,
+    /// What the application package is made of besides the build (`--formats deb`).
+    pub app_deb: Option<app_deb::AppDebInputs>,
 }
 
 /// What the installer is made of besides the package.
@@ -511,6 +536,22 @@ pub(crate) fn encode_xz(
         grouped[i].push(block);
     }
     Ok(grouped.iter().map(|g| XzBlocks::concat(g)).collect())
+}
+
+/// The block size of `dpkg-deb`'s xz encoder at preset 6: three times the 8 MiB dictionary.
+const DPKG_XZ_BLOCK: usize = 24 << 20;
+
+/// One xz stream as `dpkg-deb` writes a `.deb`'s tar: LZMA2 preset 6, CRC64, cut into 24
+/// MiB blocks (compressed side by side here) with their sizes in each block header, as
+/// liblzma's multi-threaded encoder, which `dpkg-deb` uses, writes them.
+pub(crate) fn dpkg_xz(data: &[u8]) -> packagers::Result<Vec<u8>> {
+    // Preset 6 without BCJ: the MAR's settings are xz's defaults, which dpkg-deb uses too.
+    let pieces = encode_xz(&[data], DPKG_XZ_BLOCK, XzOptions::mar(false))?;
+    let mut stream = XzStreamWriter::new(Vec::new());
+    for piece in pieces {
+        stream.append(&piece.with_sizes_in_headers(DPKG_XZ_BLOCK as u64)?)?;
+    }
+    Ok(stream.finish()?.0)
 }
 
 /// Writes one xz stream of `pieces` into `w`.

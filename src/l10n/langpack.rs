@@ -56,23 +56,31 @@ impl LangpackSource {
     /// langpack for another product fails before any shared work); `None` when it has none
     /// or it cannot be read, which [`LocalePack::load`] then reports.
     pub fn manifest(&self) -> Option<serde_json::Value> {
-        let bytes = match self {
-            LangpackSource::Dir(dir) => {
-                read_regular(&dir.join("manifest.json"), MAX_STRING_FILE_BYTES).ok()?
-            }
-            LangpackSource::Xpi(path) => {
-                let xpi = read_regular(path, MAX_LANGPACK_BYTES).ok()?;
-                let entries = jar::read_entries(&xpi).ok()?;
-                let entry = entries.iter().find(|e| e.name == "manifest.json")?;
-                if u64::from(entry.size) > MAX_STRING_FILE_BYTES {
-                    return None;
-                }
-                jar::decompress(entry, &xpi[entry.data.clone()]).ok()?
-            }
-        };
+        let bytes = self.read_file("manifest.json")?;
         serde_json::from_slice::<serde_json::Value>(&bytes)
             .ok()
             .filter(serde_json::Value::is_object)
+    }
+
+    /// One text file of the langpack (`rel` in the flat layout), read alone; `None` when it
+    /// is missing, unreadable, larger than [`MAX_STRING_FILE_BYTES`] or not UTF-8.
+    pub fn read_text(&self, rel: &str) -> Option<String> {
+        String::from_utf8(self.read_file(rel)?).ok()
+    }
+
+    fn read_file(&self, rel: &str) -> Option<Vec<u8>> {
+        match self {
+            LangpackSource::Dir(dir) => read_regular(&dir.join(rel), MAX_STRING_FILE_BYTES).ok(),
+            LangpackSource::Xpi(path) => {
+                let xpi = read_regular(path, MAX_LANGPACK_BYTES).ok()?;
+                let entries = jar::read_entries(&xpi).ok()?;
+                let entry = entries.iter().find(|e| e.name == rel)?;
+                if u64::from(entry.size) > MAX_STRING_FILE_BYTES {
+                    return None;
+                }
+                jar::decompress(entry, &xpi[entry.data.clone()]).ok()
+            }
+        }
     }
 }
 

@@ -70,7 +70,8 @@ pub enum FindingKind {
     /// from it (`file` is the directory).
     NoFromBuild,
     /// A locale of the run that is not in the multi-locale package: its repack failed or
-    /// was not started (`file` is the locale).
+    /// was not started; or a locale whose strings the application package's desktop entry
+    /// lacks (`file` is the locale).
     LeftOut,
 }
 

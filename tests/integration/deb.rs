@@ -1,7 +1,9 @@
-//! Langpack `.deb`s (`--formats deb-l10n`, issue 19), read by Debian's own tools:
-//! `dpkg-deb --info/--field/--contents/--extract`, `dpkg-deb --build` giving the same bytes
-//! from the same contents, `lintian`, and `dpkg` installing them into a throwaway root, then
-//! `dpkg --verify` checking the installed files against the package's `md5sums`.
+//! Langpack `.deb`s (`--formats deb-l10n`) and the application `.deb` (`--formats deb`),
+//! issue 19, read by Debian's own tools: `dpkg-deb --info/--field/--contents/--extract`,
+//! `dpkg-deb --build` giving the same bytes from the same contents, `lintian`,
+//! `desktop-file-validate`, `dpkg-shlibdeps`, and `dpkg` installing them into a throwaway
+//! root (maintainer scripts included), then `dpkg --verify` checking the installed files
+//! against the packages' `md5sums`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -31,8 +33,25 @@ fn field(deb: &Path, name: &str) -> String {
         .unwrap_or_else(|| panic!("{} has no {name}", deb.display()))
 }
 
+/// The lintian tags Mozilla's application package carries too, besides the langpacks':
+/// the build bundles libraries Debian ships on their own (NSS, libjpeg, FreeType, …), the
+/// templates give `firefox-esr`'s `/usr/bin/firefox` wrapper no manual page, and their
+/// maintainer scripts end with the `dpkg-maintscript-helper` call of bug 1918003.
+const KNOWN_APP_LINTIAN_TAGS: &[&str] = &[
+    "extended-description-is-empty",
+    "no-copyright-file",
+    "embedded-library",
+    "no-manual-page",
+    "maintainer-script-should-not-use-dpkg-maintscript-helper",
+];
+
 /// The errors and warnings lintian gives for `deb` that Mozilla's own packages do not have.
 fn lintian_surprises(deb: &Path) -> Vec<String> {
+    let known = if field(deb, "Architecture") == "all" {
+        KNOWN_LINTIAN_TAGS
+    } else {
+        KNOWN_APP_LINTIAN_TAGS
+    };
     let out = Command::new("lintian")
         .args(["--no-tag-display-limit"])
         .arg(deb)
@@ -41,11 +60,7 @@ fn lintian_surprises(deb: &Path) -> Vec<String> {
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter(|l| l.starts_with("E: ") || l.starts_with("W: "))
-        .filter(|l| {
-            !KNOWN_LINTIAN_TAGS
-                .iter()
-                .any(|t| l.contains(&format!(": {t}")))
-        })
+        .filter(|l| !known.iter().any(|t| l.contains(&format!(": {t}"))))
         .map(str::to_owned)
         .collect()
 }
@@ -80,9 +95,11 @@ fn assert_dpkg_deb_builds_the_same(deb: &Path, tmp: &Path) {
     );
 }
 
-/// Checks `debs` with lintian (nothing beyond [`KNOWN_LINTIAN_TAGS`]), installs them with
-/// real dpkg into a new root under `dir` (dependencies not installed: `--force-depends`),
-/// then checks them with `dpkg --verify`; returns the root.
+/// Checks `debs` with lintian (nothing beyond [`KNOWN_LINTIAN_TAGS`], or for the
+/// application [`KNOWN_APP_LINTIAN_TAGS`]), installs them with real dpkg into a new root
+/// under `dir` (dependencies not installed: `--force-depends`; the maintainer scripts run
+/// outside a chroot, with dpkg's `DPKG_ROOT` pointing `update-alternatives` and
+/// `dpkg-divert` at the new root), then checks them with `dpkg --verify`; returns the root.
 fn lintian_and_dpkg_install(
     dir: &Path,
     debs: &BTreeMap<String, std::path::PathBuf>,
@@ -96,8 +113,15 @@ fn lintian_and_dpkg_install(
         );
     }
     let root = dir.join("root");
-    std::fs::create_dir_all(root.join("var/lib/dpkg/info")).unwrap();
-    std::fs::create_dir_all(root.join("var/lib/dpkg/updates")).unwrap();
+    for dir in [
+        "var/lib/dpkg/info",
+        "var/lib/dpkg/updates",
+        "var/lib/dpkg/alternatives",
+        "etc/alternatives",
+        "var/log",
+    ] {
+        std::fs::create_dir_all(root.join(dir)).unwrap();
+    }
     std::fs::write(root.join("var/lib/dpkg/status"), "").unwrap();
     let root_arg = format!("--root={}", root.display());
     check(
@@ -106,6 +130,7 @@ fn lintian_and_dpkg_install(
                 &root_arg,
                 "--force-not-root",
                 "--force-depends",
+                "--force-script-chrootless",
                 "--log=/dev/null",
                 "--install",
             ])
@@ -339,6 +364,32 @@ fn deb_mistakes_are_usage_errors_and_a_langpack_without_manifest_fails_alone() {
     );
 }
 
+/// Repacks the corpus's `locales` (comma-separated) into the `.deb` `formats`, versioned
+/// with build number `n`, into `out`; returns the packages written.
+fn real_debs(
+    corpus: &Path,
+    out: &Path,
+    locales: &str,
+    formats: &str,
+    n: &str,
+) -> BTreeMap<String, std::path::PathBuf> {
+    let run = repack_input(
+        &corpus_input(corpus),
+        &corpus.join("xpi"),
+        out,
+        &[
+            "--locales",
+            locales,
+            "--formats",
+            formats,
+            "--build-number",
+            n,
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    debs(out)
+}
+
 /// Real langpacks (Debian's, as `make-corpus.sh` extracts them) for five locales, RTL and
 /// CJK among them: each `.deb` passes lintian and installs with dpkg where Firefox ESR looks.
 #[test]
@@ -349,21 +400,7 @@ fn real_langpacks_become_debs_that_install() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    let run = repack_input(
-        &corpus_input(&corpus),
-        &corpus.join("xpi"),
-        &out,
-        &[
-            "--locales",
-            "ar,fr,ja,pt-BR,zh-TW",
-            "--formats",
-            "deb-l10n",
-            "--build-number",
-            "1",
-        ],
-    );
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let debs = debs(&out);
+    let debs = real_debs(&corpus, &out, "ar,fr,ja,pt-BR,zh-TW", "deb-l10n", "1");
     assert_eq!(debs.len(), 5, "{:?}", debs.keys());
     let pt = debs
         .iter()
@@ -399,6 +436,325 @@ fn real_langpacks_become_debs_that_install() {
             installed.display()
         );
     }
+    let verify = l10n_repack(&["verify", out.to_str().unwrap()]);
+    assert_eq!(verify.code, 0, "{}{}", verify.stdout, verify.stderr);
+}
+
+/// `--formats deb` refuses what it cannot package, before any output: a build without the
+/// desktop strings (the fixture), a release version without `--build-number`, a platform
+/// that is not Linux, `--deb-depends` without it.
+#[test]
+fn application_deb_mistakes_stop_the_run_with_what_to_do() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let xpi = fixtures().join("xpi");
+    let run = repack(
+        &xpi,
+        &out,
+        &["--formats", "deb,deb-l10n", "--build-number", "1"],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "firefox-140.0.en-US.linux-x86_64.tar.bz2 as an application .deb: its \
+             browser/omni.ja has no localization/en-US/browser/linuxDesktopEntry.ftl"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        debs(&out).is_empty(),
+        "nothing is written when the run stops"
+    );
+    let run = repack(&xpi, &tmp.path().join("o2"), &["--formats", "deb"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains(
+            "--formats deb: a .deb of 140.0 is versioned 140.0~build<N>: give --build-number N"
+        ),
+        "{}",
+        run.stderr
+    );
+    let run = repack_input(
+        &fixtures().join("en-US/firefox-140.0.en-US.win64.zip"),
+        &xpi,
+        &tmp.path().join("o3"),
+        &["--formats", "deb"],
+    );
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("--formats deb: the application .deb is made from Linux builds"),
+        "{}",
+        run.stderr
+    );
+    // In a chunked run the application package is chunk 1's: chunk 2 neither writes nor
+    // prepares it (so the same build is no error there).
+    let list = tmp.path().join("locales.toml");
+    std::fs::write(
+        &list,
+        "[defaults]\nplatforms = [\"linux64\"]\n[locales]\nde = {}\nfr = {}\n",
+    )
+    .unwrap();
+    let chunk = |n: &str, dir: &str| {
+        let chunked = [
+            "--locales-file",
+            list.to_str().unwrap(),
+            "--this-chunk",
+            n,
+            "--total-chunks",
+            "2",
+            "--formats",
+            "deb,tar.bz2",
+            "--build-number",
+            "1",
+        ];
+        repack(&xpi, &tmp.path().join(dir), &chunked)
+    };
+    let second = chunk("2", "chunk2");
+    assert_eq!(second.code, 0, "{}", second.stderr);
+    assert!(debs(&tmp.path().join("chunk2")).is_empty());
+    assert!(
+        tmp.path()
+            .join("chunk2/firefox-140.0.fr.linux-x86_64.tar.bz2")
+            .exists()
+    );
+    let first = chunk("1", "chunk1");
+    assert_eq!(first.code, 2, "{}", first.stderr);
+    assert!(
+        first.stderr.contains("linuxDesktopEntry.ftl"),
+        "{}",
+        first.stderr
+    );
+    let run = repack(
+        &xpi,
+        &tmp.path().join("o5"),
+        &[
+            "--formats",
+            "deb",
+            "--build-number",
+            "1",
+            "--deb-depends",
+            "libc6,\nX: y",
+        ],
+    );
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("give the Depends field's relations on one line"),
+        "{}",
+        run.stderr
+    );
+    let run = repack(&xpi, &tmp.path().join("o4"), &["--deb-depends", "libc6"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains(
+            "--deb-depends is the application package's Depends; give it with --formats deb"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
+/// The value of message `id` in a Fluent file (a one-line value).
+fn ftl_value(ftl: &str, id: &str) -> Option<String> {
+    ftl.lines()
+        .find_map(|l| l.strip_prefix(&format!("{id} = ")))
+        .map(str::to_owned)
+}
+
+/// The real Firefox ESR build as the application package, with the langpack packages of
+/// ar, fr and ja: dpkg-deb reads it and builds the same bytes from its contents, lintian
+/// finds nothing Mozilla's own package does not have, `desktop-file-validate` accepts its
+/// desktop entry (localized from every langpack of the corpus), `dpkg-shlibdeps` names
+/// the same library packages as its `Depends`, and real dpkg installs it with the langpack
+/// packages, running its maintainer scripts: the browser starts from `/usr/bin`, the
+/// alternatives point at it, the XPIs are where Firefox looks.
+#[test]
+fn real_application_deb_installs_with_its_langpacks_and_matches_dpkg() {
+    let Some(corpus) = corpus_dir() else { return };
+    if !(have("dpkg-deb") && have("lintian") && have("desktop-file-validate")) {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let debs = real_debs(&corpus, &out, "ar,fr,ja", "deb,deb-l10n", "2");
+    assert_eq!(debs.len(), 4, "{:?}", debs.keys());
+    let (name, app) = debs
+        .iter()
+        .find(|(name, _)| name.ends_with("_amd64.deb"))
+        .expect("one application package");
+    let package = field(app, "Package");
+    let version = field(app, "Version");
+    assert_eq!(name, &format!("{package}_{version}_amd64.deb"));
+    assert!(version.ends_with("~build2"), "{version}");
+    for (name, value) in [
+        ("Architecture", "amd64"),
+        ("Maintainer", "Mozilla <release@mozilla.com>"),
+        ("Provides", "gnome-www-browser, www-browser"),
+        ("Section", "web"),
+        ("Priority", "optional"),
+        ("Description", "Mozilla Firefox"),
+    ] {
+        assert_eq!(field(app, name), value, "{name}");
+    }
+    let info = dpkg_deb(&["--info"], app);
+    for script in ["postinst", "postrm", "preinst", "prerm"] {
+        assert!(info.contains(&format!("*  {script}")), "{info}");
+    }
+    assert_dpkg_deb_builds_the_same(app, tmp.path());
+
+    // The files: the build's, byte for byte, under usr/lib/<package>/.
+    let x = tmp.path().join("x");
+    check(Command::new("dpkg-deb").arg("--extract").arg(app).arg(&x));
+    let build = tmp.path().join("build");
+    std::fs::create_dir_all(&build).unwrap();
+    check(
+        Command::new("tar")
+            .arg("-xf")
+            .arg(corpus_input(&corpus))
+            .arg("-C")
+            .arg(&build),
+    );
+    let lib = x.join("usr/lib").join(&package);
+    for entry in walkdir::WalkDir::new(build.join("firefox")) {
+        let entry = entry.unwrap();
+        if !entry.file_type().is_file() {
+            continue;
+        }
+        let rel = entry.path().strip_prefix(build.join("firefox")).unwrap();
+        if rel == Path::new("distribution/distribution.ini") {
+            continue;
+        }
+        assert_eq!(
+            std::fs::read(lib.join(rel)).ok(),
+            Some(std::fs::read(entry.path()).unwrap()),
+            "{}",
+            rel.display()
+        );
+    }
+    assert!(
+        std::fs::read_to_string(lib.join("distribution/distribution.ini"))
+            .unwrap()
+            .contains("intl.locale.requested=\"\"\n")
+    );
+    assert!(lib.join("is-packaged-app").is_file());
+
+    // The desktop entry: valid, localized from every langpack that has the strings.
+    let desktop = x.join(format!("usr/share/applications/{package}.desktop"));
+    check(Command::new("desktop-file-validate").arg(&desktop));
+    let desktop = std::fs::read_to_string(&desktop).unwrap();
+    assert!(
+        desktop.contains(&format!("\nExec={package} %u\n")),
+        "{desktop}"
+    );
+    assert!(desktop.contains("\nName=Firefox\n"), "{desktop}");
+    for xpi in std::fs::read_dir(corpus.join("xpi")).unwrap() {
+        let xpi = xpi.unwrap().path();
+        let file = xpi.file_name().unwrap().to_string_lossy().into_owned();
+        let locale = file
+            .strip_prefix("langpack-")
+            .and_then(|f| f.split('@').next())
+            .unwrap();
+        let path = format!("browser/localization/{locale}/browser/linuxDesktopEntry.ftl");
+        let listed = Command::new("unzip")
+            .arg("-l")
+            .arg(&xpi)
+            .arg(&path)
+            .output()
+            .unwrap();
+        let ftl = Command::new("unzip")
+            .arg("-p")
+            .arg(&xpi)
+            .arg(&path)
+            .output()
+            .unwrap();
+        let key = format!("\nComment[{}]=", locale.replace('-', "_"));
+        let comment = ftl_value(
+            &String::from_utf8_lossy(&ftl.stdout),
+            "desktop-entry-comment-1",
+        );
+        if !String::from_utf8_lossy(&listed.stdout).contains(&path) {
+            // No strings at all: Mozilla leaves the locale out.
+            assert!(!desktop.contains(&key), "{locale} has no strings");
+        } else {
+            // A message the locale lacks (uz's file is empty) is en-US's.
+            let comment = comment.as_deref().unwrap_or("Fast and private browser");
+            assert!(
+                desktop.contains(&format!("{key}{comment}\n")),
+                "{locale}: {comment}"
+            );
+        }
+    }
+
+    // Depends: the packages dpkg-shlibdeps finds for the same files, but those of the
+    // libraries the package ships itself (the build's own NSS).
+    let shlibs = tmp.path().join("shlibs");
+    std::fs::create_dir_all(shlibs.join("debian")).unwrap();
+    std::fs::write(
+        shlibs.join("debian/control"),
+        format!("Source: x\n\nPackage: {package}\nArchitecture: amd64\n"),
+    )
+    .unwrap();
+    let elf: Vec<_> = walkdir::WalkDir::new(&lib)
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .filter(|e| std::fs::read(e.path()).unwrap().starts_with(b"\x7fELF"))
+        .map(|e| e.into_path())
+        .collect();
+    let found = check(
+        Command::new("dpkg-shlibdeps")
+            .current_dir(&shlibs)
+            .arg("-O")
+            .arg(format!("-l{}", lib.display()))
+            .args(&elf),
+    );
+    let found = String::from_utf8_lossy(&found.stdout).into_owned();
+    let names = |list: &str| -> BTreeMap<String, ()> {
+        list.split(',')
+            .map(|d| d.split_whitespace().next().unwrap_or_default().to_owned())
+            .filter(|d| !d.is_empty())
+            .map(|d| (d, ()))
+            .collect()
+    };
+    let theirs = names(found.trim().strip_prefix("shlibs:Depends=").unwrap());
+    let ours = names(&field(app, "Depends"));
+    for name in ours.keys() {
+        assert!(
+            theirs.contains_key(name),
+            "{name}: dpkg-shlibdeps says {found}"
+        );
+    }
+    // dpkg-shlibdeps also names libnss3, for libnss3.so, which the build ships beside
+    // libxul.so (and Firefox loads from there).
+    let extra: Vec<&String> = theirs.keys().filter(|n| !ours.contains_key(*n)).collect();
+    assert!(
+        extra.iter().all(|n| *n == "libnss3") && lib.join("libnss3.so").is_file(),
+        "dpkg-shlibdeps names {extra:?} beyond Depends ({found})"
+    );
+
+    // Installed with real dpkg, scripts and all.
+    let root = lintian_and_dpkg_install(tmp.path(), &debs);
+    let started = check(Command::new(root.join("usr/bin").join(&package)).arg("--version"));
+    assert!(
+        String::from_utf8_lossy(&started.stdout).starts_with("Mozilla Firefox 153."),
+        "{}",
+        String::from_utf8_lossy(&started.stdout)
+    );
+    assert_eq!(
+        std::fs::read_link(root.join("etc/alternatives/x-www-browser")).unwrap(),
+        Path::new("/usr/bin").join(&package)
+    );
+    let extensions = root
+        .join("usr/lib")
+        .join(&package)
+        .join("distribution/extensions");
+    let installed: Vec<String> = std::fs::read_dir(&extensions)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(installed.len(), 3, "{installed:?}");
     let verify = l10n_repack(&["verify", out.to_str().unwrap()]);
     assert_eq!(verify.code, 0, "{}{}", verify.stdout, verify.stderr);
 }
