@@ -569,7 +569,8 @@ fn ftl_value(ftl: &str, id: &str) -> Option<String> {
 /// desktop entry (localized from every langpack of the corpus), `dpkg-shlibdeps` names
 /// the same library packages as its `Depends`, and real dpkg installs it with the langpack
 /// packages, running its maintainer scripts: the browser starts from `/usr/bin`, the
-/// alternatives point at it, the XPIs are where Firefox looks.
+/// alternatives point at it, the XPIs are where Firefox looks. One thread and another
+/// locale give the same package.
 #[test]
 fn real_application_deb_installs_with_its_langpacks_and_matches_dpkg() {
     let Some(corpus) = corpus_dir() else { return };
@@ -603,6 +604,29 @@ fn real_application_deb_installs_with_its_langpacks_and_matches_dpkg() {
         assert!(info.contains(&format!("*  {script}")), "{info}");
     }
     assert_dpkg_deb_builds_the_same(app, tmp.path());
+    // The same package from one thread, with another locale repacked beside it.
+    let one = tmp.path().join("one-thread");
+    let run = repack_input(
+        &corpus_input(&corpus),
+        &corpus.join("xpi"),
+        &one,
+        &[
+            "-j",
+            "1",
+            "--locales",
+            "de",
+            "--formats",
+            "deb",
+            "--build-number",
+            "2",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        std::fs::read(one.join(name)).unwrap() == std::fs::read(app).unwrap(),
+        "-j 1 wrote another application package"
+    );
+    std::fs::remove_dir_all(&one).unwrap();
 
     // The files: the build's, byte for byte, under usr/lib/<package>/.
     let x = tmp.path().join("x");
