@@ -1,6 +1,7 @@
 //! The checks `verify` makes inside every package format: the app jar says the locale,
 //! the langpack's files are in the jars byte for byte, and the update instructions
-//! (`updatev3.manifest`, `precomplete`) are exactly those the package makes. Each format's
+//! (`updatev3.manifest`, `precomplete`) are exactly those the package makes; and a `.deb`'s
+//! container, for both Debian packages. Each format's
 //! [`Packager::check`](super::Packager::check) finds the jars and lists in its own layout
 //! and hands them here.
 
@@ -11,6 +12,26 @@ use packagers::jar;
 use crate::l10n::SOURCE_LOCALE;
 use crate::multi::MULTI;
 use crate::update;
+
+/// A `.deb` read back, unpacking at most `max_unpacked` bytes, with what is wrong in its
+/// container (its `ar` members and their order, `debian-binary`); `Err` when it cannot be
+/// read at all.
+pub fn read_deb(
+    data: &[u8],
+    max_unpacked: u64,
+) -> Result<(packagers::deb::Deb, Vec<String>), Vec<String>> {
+    let deb = packagers::deb::DebReader::new(data, max_unpacked)
+        .read()
+        .map_err(|e| vec![format!("not a readable .deb: {e}")])?;
+    let mut problems = Vec::new();
+    if deb.members != ["debian-binary", "control.tar.xz", "data.tar.xz"] {
+        problems.push(format!("its ar members are {:?}", deb.members));
+    }
+    if deb.version != packagers::deb::DEBIAN_BINARY {
+        problems.push("debian-binary is not 2.0".into());
+    }
+    Ok((deb, problems))
+}
 
 /// Every `expected` langpack file (flat path) is in the package's jars, byte for byte.
 pub(crate) fn check_swapped(jars: &[(&str, &[u8])], expected: &[(String, Vec<u8>)]) -> Vec<String> {

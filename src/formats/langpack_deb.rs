@@ -22,9 +22,7 @@
 //! Nothing is shared between locales (each package is its langpack's bytes), so there are no
 //! pieces to prepare.
 
-use packagers::deb::{
-    Control, DataTree, DebEntry, DebReader, DebWriter, changelog_gz, control_tar, one_line,
-};
+use packagers::deb::{Control, DataTree, DebEntry, DebWriter, changelog_gz, control_tar, one_line};
 use packagers::piece::{PieceReader, PieceWriter};
 
 use super::{
@@ -180,17 +178,10 @@ pub fn langpack_deb(deb: &Debian, locale: &str, xpi: &LangpackXpi, mtime: u64) -
 /// fields, its `md5sums` against its files, and the XPI inside (a langpack of this locale,
 /// under its own gecko id, holding the langpack's `expected` files byte for byte).
 fn check_langpack_deb(data: &[u8], locale: &str, expected: &[(String, Vec<u8>)]) -> Vec<String> {
-    let deb = match DebReader::new(data, MAX_UNPACKED).read() {
-        Ok(deb) => deb,
-        Err(e) => return vec![format!("not a readable .deb: {e}")],
+    let (deb, mut problems) = match super::check::read_deb(data, MAX_UNPACKED) {
+        Ok(read) => read,
+        Err(problems) => return problems,
     };
-    let mut problems = Vec::new();
-    if deb.members != ["debian-binary", "control.tar.xz", "data.tar.xz"] {
-        problems.push(format!("its ar members are {:?}", deb.members));
-    }
-    if deb.version != packagers::deb::DEBIAN_BINARY {
-        problems.push("debian-binary is not 2.0".into());
-    }
     let control_paths: Vec<&str> = deb.control_files.iter().map(|f| f.path.as_str()).collect();
     if control_paths != ["./", "./control", "./md5sums"] {
         problems.push(format!(

@@ -35,9 +35,7 @@ mod depends;
 pub mod desktop;
 mod templates;
 
-use packagers::deb::{
-    Control, DataTree, DebEntry, DebReader, DebWriter, changelog_gz, control_tar, gzip_n,
-};
+use packagers::deb::{Control, DataTree, DebEntry, DebWriter, changelog_gz, control_tar, gzip_n};
 use packagers::piece::{PieceReader, PieceWriter};
 
 use super::{
@@ -110,7 +108,8 @@ impl Packager for AppDeb {
     }
 
     fn options(&self, settings: &Settings) -> Vec<ByteOption> {
-        let inputs = settings.app_deb.clone().unwrap_or_default();
+        let none = AppDebInputs::default();
+        let inputs = settings.app_deb.as_ref().unwrap_or(&none);
         let locales: Vec<&str> = inputs.langpacks.iter().map(|(l, _)| l.as_str()).collect();
         vec![
             ByteOption::output("deb", "depends", &inputs.depends),
@@ -126,13 +125,14 @@ impl Packager for AppDeb {
     /// package cannot be made of stops the run before any locale is started.
     fn prepare(&self, build: &Build<'_>) -> Result<Box<dyn Prepared>> {
         let staged = build.staged;
-        let inputs = build.settings.app_deb.clone().unwrap_or_default();
+        let none = AppDebInputs::default();
+        let inputs = build.settings.app_deb.as_ref().unwrap_or(&none);
         let failed = |reason: String| Error::AppDeb {
             path: staged.source.clone(),
             reason,
         };
-        let depends = match inputs.depends {
-            Some(given) => given,
+        let depends = match &inputs.depends {
+            Some(given) => given.clone(),
             None => {
                 let prefix = staged.app_prefix();
                 let files = staged
@@ -473,14 +473,10 @@ fn fixed_mode(path: &str, mode: u32) -> u32 {
 /// What `verify` finds wrong in an application package: its layout, its control fields
 /// and scripts, `md5sums` against its files, and the files a working install needs.
 fn check_app_deb(data: &[u8]) -> Vec<String> {
-    let deb = match DebReader::new(data, crate::stage::max_unpacked()).read() {
-        Ok(deb) => deb,
-        Err(e) => return vec![format!("not a readable .deb: {e}")],
+    let (deb, mut problems) = match super::check::read_deb(data, crate::stage::max_unpacked()) {
+        Ok(read) => read,
+        Err(problems) => return problems,
     };
-    let mut problems = Vec::new();
-    if deb.members != ["debian-binary", "control.tar.xz", "data.tar.xz"] {
-        problems.push(format!("its ar members are {:?}", deb.members));
-    }
     let field = |name: &str| deb.control.get(name).unwrap_or_default();
     let package = field("Package");
     if package.is_empty() || field("Version").is_empty() {
